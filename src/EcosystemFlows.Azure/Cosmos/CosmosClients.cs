@@ -1,0 +1,27 @@
+using Microsoft.Azure.Cosmos;
+
+namespace EcosystemFlows.Azure.Cosmos;
+
+/// <summary>Creates the process-wide <see cref="CosmosClient"/>.</summary>
+public static class CosmosClients
+{
+    /// <summary>A client for <paramref name="options"/>: Gateway mode pinned to the endpoint for a local stand-in.</summary>
+    public static CosmosClient Create(CosmosOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options.AccountEndpoint);
+        var clientOptions = new CosmosClientOptions
+        {
+            ApplicationName = "EcosystemFlows",
+            RequestTimeout = options.RequestTimeout,
+            MaxRetryAttemptsOnRateLimitedRequests = 9,
+            MaxRetryWaitTimeOnRateLimitedRequests = TimeSpan.FromSeconds(30),
+        };
+        if (options.IsLocalEmulator)
+        {
+            clientOptions.ConnectionMode = ConnectionMode.Gateway;
+            clientOptions.LimitToEndpoint = true;
+        }
+
+        return new CosmosClient(options.AccountEndpoint.ToString(), options.AccountKey, clientOptions);
+    }
+}

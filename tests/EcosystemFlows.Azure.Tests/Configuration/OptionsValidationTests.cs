@@ -1,0 +1,67 @@
+using EcosystemFlows.Azure.Configuration;
+using EcosystemFlows.Azure.Cosmos;
+using EcosystemFlows.Azure.ServiceBus;
+using EcosystemFlows.Azure.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace EcosystemFlows.Azure.Tests.Configuration;
+
+public sealed class OptionsValidationTests
+{
+    private static readonly Dictionary<string, string?> ValidSettings = new()
+    {
+        ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+        ["Cosmos:AccountEndpoint"] = "http://127.0.0.1:8081/",
+        ["Cosmos:AccountKey"] = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==",
+        ["Cosmos:DatabaseName"] = "ecosystemflows",
+        ["ServiceBus:ConnectionString"] = "Endpoint=amqp://127.0.0.1:5672/;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true",
+    };
+
+    [Fact]
+    public void Validate_AllSettingsValid_Passes()
+    {
+        var services = Build(ValidSettings);
+
+        Assert.Equal("ecosystemflows", services.GetRequiredService<IOptions<CosmosOptions>>().Value.DatabaseName);
+        Assert.True(services.GetRequiredService<IOptions<CosmosOptions>>().Value.IsLocalEmulator);
+        Assert.Equal(5672, services.GetRequiredService<IOptions<ServiceBusOptions>>().Value.Parsed.Port);
+        Assert.Equal(TimeSpan.FromSeconds(10), services.GetRequiredService<IOptions<StorageOptions>>().Value.NetworkTimeout);
+    }
+
+    [Theory]
+    [InlineData("Cosmos:AccountEndpoint", null, "setting 'Cosmos:AccountEndpoint' (environment variable Cosmos__AccountEndpoint): is required")]
+    [InlineData("Cosmos:AccountEndpoint", "http://cosmos.example.com/", "plain http is only allowed for a loopback")]
+    [InlineData("Cosmos:AccountKey", "not base64!", "setting 'Cosmos:AccountKey'")]
+    [InlineData("Cosmos:DatabaseName", "bad/name", "setting 'Cosmos:DatabaseName'")]
+    [InlineData("Cosmos:RequestTimeout", "00:10:00", "setting 'Cosmos:RequestTimeout'")]
+    [InlineData("Storage:ConnectionString", null, "setting 'Storage:ConnectionString'")]
+    [InlineData("Storage:ConnectionString", "this is not a connection string", "is not a valid storage connection string")]
+    [InlineData("ServiceBus:ConnectionString", "Endpoint=ftp://x", "setting 'ServiceBus:ConnectionString' (environment variable ServiceBus__ConnectionString): is malformed")]
+    public void Validate_BadSetting_FailsNamingTheSetting(string key, string? value, string expected)
+    {
+        var settings = new Dictionary<string, string?>(ValidSettings) { [key] = value };
+        var services = Build(settings);
+
+        var ex = Assert.Throws<OptionsValidationException>(() =>
+        {
+            _ = services.GetRequiredService<IOptions<CosmosOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<StorageOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<ServiceBusOptions>>().Value;
+        });
+
+        Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
+    }
+
+    private static ServiceProvider Build(IDictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddValidatedOptions<StorageOptions>(StorageOptions.SectionName);
+        services.AddValidatedOptions<CosmosOptions>(CosmosOptions.SectionName);
+        services.AddValidatedOptions<ServiceBusOptions>(ServiceBusOptions.SectionName);
+        return services.BuildServiceProvider();
+    }
+}

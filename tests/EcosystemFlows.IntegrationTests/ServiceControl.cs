@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace EcosystemFlows.IntegrationTests;
+
+/// <summary>Stops and starts a local service through the project's own script, as a developer would.</summary>
+internal static class ServiceControl
+{
+    public static async Task RestartAsync(string service)
+    {
+        await RunAsync("stop", service);
+        await RunAsync("start", service);
+    }
+
+    private static async Task RunAsync(string action, string service)
+    {
+        var script = Path.Combine(LocalServices.RepositoryRoot, "eng", "services.sh");
+        using var process = Process.Start(new ProcessStartInfo(script, [action, service])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = LocalServices.RepositoryRoot,
+        }) ?? throw new InvalidOperationException($"could not start {script}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"eng/services.sh {action} {service} exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using EcosystemFlows.Azure.Storage;
+using global::Azure.Storage.Blobs;
+using global::Azure.Storage.Queues;
+
+namespace EcosystemFlows.IntegrationTests.Storage;
+
+/// <summary>Clients for the local Azurite, built the way the app builds them (short timeouts, retry).</summary>
+public sealed class StorageFixture
+{
+    public StorageFixture()
+    {
+        var options = new StorageOptions
+        {
+            ConnectionString = LocalServices.StorageConnectionString,
+            NetworkTimeout = TimeSpan.FromSeconds(5),
+            MaxRetries = 1,
+        };
+        Blobs = StorageClients.CreateBlobServiceClient(options);
+        Queues = StorageClients.CreateQueueServiceClient(options);
+    }
+
+    public BlobServiceClient Blobs { get; }
+
+    public QueueServiceClient Queues { get; }
+}
+
+/// <summary>Storage tests share one collection: one of them restarts Azurite.</summary>
+[CollectionDefinition("Storage")]
+public sealed class StorageCollection : ICollectionFixture<StorageFixture>;
