@@ -3,9 +3,9 @@ using EcosystemFlows.Azure.Configuration;
 using EcosystemFlows.Azure.Cosmos;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Azure.Storage;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 

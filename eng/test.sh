@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs and starts the local services that are not already
+# running, builds with warnings as errors, checks formatting, runs the Cosmos stand-in's own unit tests
+# and every .NET test project, then stops the services it started (data stays under .local/data).
+#   ./eng/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Storage]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$ROOT"
+
+started=()
+stop_started() {
+  local rc=$?
+  for svc in "${started[@]}"; do
+    "$ROOT/eng/services.sh" stop "$svc" || true
+  done
+  exit $rc
+}
+trap stop_started EXIT
+
+phase_start=$SECONDS
+phase() {
+  log "$1 took $((SECONDS - phase_start)) s"
+  phase_start=$SECONDS
+}
+
+command -v dotnet >/dev/null || die "the .NET SDK is required (see README: prerequisites)"
+command -v node >/dev/null || die "Node.js 20+ is required (see README: prerequisites)"
+
+for svc in azurite cosmos rabbitmq; do
+  if ! "$ROOT/eng/services.sh" status "$svc" >/dev/null 2>&1; then
+    started+=("$svc")
+    "$ROOT/eng/services.sh" start "$svc"
+  fi
+done
+phase "services (install + start)"
+
+dotnet build EcosystemFlows.sln -c Release -warnaserror -nologo -v quiet
+phase "build"
+
+dotnet format EcosystemFlows.sln --verify-no-changes --no-restore -v quiet \
+  || die "code is not formatted: run 'dotnet format EcosystemFlows.sln' and commit the result"
+phase "format check"
+
+node --test "$ROOT/eng/emulators/cosmos/test/"
+phase "cosmos stand-in unit tests"
+
+results="$LOCAL_DIR/test-results"
+rm -rf "$results"
+dotnet test EcosystemFlows.sln -c Release --no-build -nologo \
+  --results-directory "$results" --logger "trx" --logger "console;verbosity=minimal" "$@"
+phase ".NET tests"
+log "all tests passed (results: $results)"
