@@ -13,6 +13,9 @@ mkdir -p "$LOG_DIR" "$DATA_DIR" "$RUN_DIR"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# Services are started with `setsid nohup … &`: their own session, so a Ctrl+C in the terminal that ran
+# eng/run.sh stops the app but not the services, and no hang-up reaches them either.
+
 # pid_alive FILE: true when FILE names a live process.
 pid_alive() {
   local file="$1" pid

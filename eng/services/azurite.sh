@@ -14,7 +14,7 @@ azurite_status() {
 
 azurite_start() {
   mkdir -p "$DATA_DIR/azurite"
-  nohup node "$EMULATORS_DIR/node_modules/azurite/dist/src/azurite.js" \
+  setsid nohup node "$EMULATORS_DIR/node_modules/azurite/dist/src/azurite.js" \
     --blobHost 127.0.0.1 --blobPort 10000 \
     --queueHost 127.0.0.1 --queuePort 10001 \
     --tableHost 127.0.0.1 --tablePort 10002 \

@@ -31,3 +31,13 @@ internal static class ServiceControl
         }
     }
 }
+
+/// <summary>
+/// Tests that stop and start a local service run in this collection, alone (after every parallel test
+/// has finished), so no other test loses its service mid-call.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ServiceRestartsCollection
+{
+    public const string Name = "ServiceRestarts";
+}

@@ -71,17 +71,4 @@ public sealed class BlobStorageTests(StorageFixture storage) : IAsyncLifetime
 
         Assert.Equal((int)HttpStatusCode.NotFound, ex.Status);
     }
-
-    [Fact]
-    public async Task Blob_AzuriteRestarted_IsStillThere()
-    {
-        var blob = _container.GetBlobClient("artifacts/o-2/governance-record.json");
-        var uploaded = await blob.UploadAsync(BinaryData.FromString("signed"));
-
-        await ServiceControl.RestartAsync("azurite");
-
-        var downloaded = await blob.DownloadContentAsync();
-        Assert.Equal("signed", downloaded.Value.Content.ToString());
-        Assert.Equal(uploaded.Value.ETag, downloaded.Value.Details.ETag);
-    }
 }

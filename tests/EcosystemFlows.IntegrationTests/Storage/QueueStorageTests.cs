@@ -68,16 +68,4 @@ public sealed class QueueStorageTests(StorageFixture storage) : IAsyncLifetime
         Assert.Null((await _queue.ReceiveMessageAsync()).Value);
         await _queue.DeleteMessageAsync(message.MessageId, renewed.Value.PopReceipt);
     }
-
-    [Fact]
-    public async Task Message_AzuriteRestarted_IsStillQueued()
-    {
-        await _queue.SendMessageAsync("survives");
-
-        await ServiceControl.RestartAsync("azurite");
-
-        var message = (await _queue.ReceiveMessageAsync()).Value;
-        Assert.NotNull(message);
-        Assert.Equal("survives", message.Body.ToString());
-    }
 }

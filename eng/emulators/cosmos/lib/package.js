@@ -1,0 +1,16 @@
+"use strict";
+// One place that reaches into @vercel/cosmosdb-server's compiled lib/, so a package upgrade that moves
+// a module breaks here, loudly, instead of somewhere in the request path.
+const path = require("path");
+
+const LIB = path.join(__dirname, "..", "..", "node_modules", "@vercel", "cosmosdb-server", "lib");
+const load = name => require(path.join(LIB, name));
+
+module.exports = {
+  Account: load("account").default,
+  routes: load("routes").default,
+  readJson: load("json").default,
+  parsePartitionKeyHeader: load("utils/get-partition-from-header").parsePartitionKey,
+  // The query engine the package itself uses; resolved from the package so versions stay in step.
+  cosmosQuery: require(require.resolve("@zeit/cosmosdb-query", { paths: [LIB] })).default
+};

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace EcosystemFlows.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// The app run as a real process (<c>dotnet exec EcosystemFlows.Functions.dll</c>), configured only through
+/// environment variables, from an empty working directory so no developer local.settings.json leaks in.
+/// </summary>
+internal sealed class AppProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly DirectoryInfo _workDir;
+
+    private AppProcess(Process process, DirectoryInfo workDir, Uri baseAddress)
+    {
+        _process = process;
+        _workDir = workDir;
+        BaseAddress = baseAddress;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Uri BaseAddress { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Settings pointing at the local services started by eng/services.sh.</summary>
+    public static Dictionary<string, string> LocalServiceSettings() => new()
+    {
+        ["Storage__ConnectionString"] = LocalServices.StorageConnectionString,
+        ["Cosmos__AccountEndpoint"] = LocalServices.CosmosEndpoint.ToString(),
+        ["Cosmos__AccountKey"] = LocalServices.CosmosKey,
+        ["Cosmos__DatabaseName"] = "ecosystemflows-e2e",
+        ["ServiceBus__ConnectionString"] = LocalServices.ServiceBusConnectionString,
+    };
+
+    public static AppProcess Start(IReadOnlyDictionary<string, string> settings)
+    {
+        var port = FreePort();
+        var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        var workDir = Directory.CreateTempSubdirectory("ecoflows-app-");
+        var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "EcosystemFlows.Functions.dll")])
+        {
+            WorkingDirectory = workDir.FullName,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key] = value;
+        }
+
+        start.Environment["ASPNETCORE_URLS"] = baseAddress.ToString();
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        return new AppProcess(process, workDir, baseAddress);
+    }
+
+    /// <summary>Waits until the process exits (a boot failure) and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new InvalidOperationException($"the app was still running after {timeout}:\n{Output}");
+        }
+
+        // The parameterless wait flushes the asynchronous output readers.
+        await _process.WaitForExitAsync();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Polls <c>/healthz</c> until the app serves requests.</summary>
+    public async Task<HttpClient> WaitUntilLiveAsync(TimeSpan timeout)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                break;
+            }
+
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/healthz", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return client;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        client.Dispose();
+        throw new InvalidOperationException($"the app did not become live within {timeout}:\n{Output}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        _workDir.Delete(recursive: true);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}
