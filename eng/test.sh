@@ -41,6 +41,9 @@ dotnet format EcosystemFlows.sln --verify-no-changes --no-restore -v quiet \
   || die "code is not formatted: run 'dotnet format EcosystemFlows.sln' and commit the result"
 phase "format check"
 
+"$ROOT/eng/bicep.sh"
+phase "bicep build + lint"
+
 node --test "$ROOT/eng/emulators/cosmos/test/"
 phase "cosmos stand-in unit tests"
 

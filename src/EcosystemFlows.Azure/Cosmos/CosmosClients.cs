@@ -1,3 +1,4 @@
+using Azure.Core;
 using Microsoft.Azure.Cosmos;
 
 namespace EcosystemFlows.Azure.Cosmos;
@@ -5,8 +6,11 @@ namespace EcosystemFlows.Azure.Cosmos;
 /// <summary>Creates the process-wide <see cref="CosmosClient"/>.</summary>
 public static class CosmosClients
 {
-    /// <summary>A client for <paramref name="options"/>: Gateway mode pinned to the endpoint for a local stand-in.</summary>
-    public static CosmosClient Create(CosmosOptions options)
+    /// <summary>
+    /// A client for <paramref name="options"/>: key auth when a key is set, else <paramref name="credential"/>;
+    /// Gateway mode pinned to the endpoint for a local stand-in.
+    /// </summary>
+    public static CosmosClient Create(CosmosOptions options, TokenCredential credential)
     {
         ArgumentNullException.ThrowIfNull(options.AccountEndpoint);
         var clientOptions = new CosmosClientOptions
@@ -22,6 +26,8 @@ public static class CosmosClients
             clientOptions.LimitToEndpoint = true;
         }
 
-        return new CosmosClient(options.AccountEndpoint.ToString(), options.AccountKey, clientOptions);
+        return options.UsesIdentity
+            ? new CosmosClient(options.AccountEndpoint.ToString(), credential, clientOptions)
+            : new CosmosClient(options.AccountEndpoint.ToString(), options.AccountKey, clientOptions);
     }
 }

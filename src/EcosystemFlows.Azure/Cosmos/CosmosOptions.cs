@@ -12,9 +12,14 @@ public sealed class CosmosOptions : IValidatableObject
     [Required(ErrorMessage = "is required (http://127.0.0.1:8081/ for the local stand-in)")]
     public Uri? AccountEndpoint { get; set; }
 
-    /// <summary>The account key (base64). Locally the public emulator key.</summary>
-    [Required(ErrorMessage = "is required")]
+    /// <summary>
+    /// The account key (base64). Locally the public emulator key; empty in Azure, where the app uses its
+    /// managed identity (key auth is disabled on the account).
+    /// </summary>
     public string AccountKey { get; set; } = "";
+
+    /// <summary>True when requests are authorised with Entra ID instead of a key.</summary>
+    public bool UsesIdentity => string.IsNullOrEmpty(AccountKey);
 
     /// <summary>The database holding the application's containers.</summary>
     [Required(ErrorMessage = "is required")]
@@ -45,7 +50,12 @@ public sealed class CosmosOptions : IValidatableObject
             yield return new ValidationResult("plain http is only allowed for a loopback stand-in", [nameof(AccountEndpoint)]);
         }
 
-        if (!string.IsNullOrEmpty(AccountKey) && !IsBase64(AccountKey))
+        if (UsesIdentity && IsLocalEmulator)
+        {
+            yield return new ValidationResult("is required for a local stand-in (the public emulator key)", [nameof(AccountKey)]);
+        }
+
+        if (!UsesIdentity && !IsBase64(AccountKey))
         {
             yield return new ValidationResult("must be a base64 account key", [nameof(AccountKey)]);
         }

@@ -7,20 +7,24 @@ namespace EcosystemFlows.Azure.Storage;
 /// <summary>Creates storage clients with short per-attempt timeouts and exponential retry.</summary>
 public static class StorageClients
 {
-    /// <summary>A blob service client for <paramref name="options"/>.</summary>
-    public static BlobServiceClient CreateBlobServiceClient(StorageOptions options)
+    /// <summary>A blob service client: connection string, else service URI with <paramref name="credential"/>.</summary>
+    public static BlobServiceClient CreateBlobServiceClient(StorageOptions options, TokenCredential credential)
     {
         var clientOptions = new BlobClientOptions();
         ApplyRetry(clientOptions.Retry, options);
-        return new BlobServiceClient(options.ConnectionString, clientOptions);
+        return options.UsesIdentity
+            ? new BlobServiceClient(options.BlobServiceUri, credential, clientOptions)
+            : new BlobServiceClient(options.ConnectionString, clientOptions);
     }
 
-    /// <summary>A queue service client for <paramref name="options"/>.</summary>
-    public static QueueServiceClient CreateQueueServiceClient(StorageOptions options)
+    /// <summary>A queue service client: connection string, else service URI with <paramref name="credential"/>.</summary>
+    public static QueueServiceClient CreateQueueServiceClient(StorageOptions options, TokenCredential credential)
     {
         var clientOptions = new QueueClientOptions();
         ApplyRetry(clientOptions.Retry, options);
-        return new QueueServiceClient(options.ConnectionString, clientOptions);
+        return options.UsesIdentity
+            ? new QueueServiceClient(options.QueueServiceUri, credential, clientOptions)
+            : new QueueServiceClient(options.ConnectionString, clientOptions);
     }
 
     private static void ApplyRetry(RetryOptions retry, StorageOptions options)

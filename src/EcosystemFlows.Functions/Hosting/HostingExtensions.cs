@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Azure.Core;
 using EcosystemFlows.Azure.Configuration;
 using EcosystemFlows.Azure.Cosmos;
 using EcosystemFlows.Azure.ServiceBus;
@@ -61,9 +62,13 @@ internal static class HostingExtensions
         services.AddValidatedOptions<CosmosOptions>(CosmosOptions.SectionName);
         services.AddValidatedOptions<ServiceBusOptions>(ServiceBusOptions.SectionName);
 
-        services.AddSingleton(sp => StorageClients.CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
-        services.AddSingleton(sp => StorageClients.CreateQueueServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
-        services.AddSingleton(sp => CosmosClients.Create(sp.GetRequiredService<IOptions<CosmosOptions>>().Value));
+        services.AddSingleton(_ => AzureCredentials.Create());
+        services.AddSingleton(sp => StorageClients.CreateBlobServiceClient(
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<TokenCredential>()));
+        services.AddSingleton(sp => StorageClients.CreateQueueServiceClient(
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<TokenCredential>()));
+        services.AddSingleton(sp => CosmosClients.Create(
+            sp.GetRequiredService<IOptions<CosmosOptions>>().Value, sp.GetRequiredService<TokenCredential>()));
 
         var timeout = TimeSpan.FromSeconds(5);
         services.AddHealthChecks()

@@ -34,6 +34,8 @@ public sealed class OptionsValidationTests
     [InlineData("Cosmos:AccountEndpoint", null, "setting 'Cosmos:AccountEndpoint' (environment variable Cosmos__AccountEndpoint): is required")]
     [InlineData("Cosmos:AccountEndpoint", "http://cosmos.example.com/", "plain http is only allowed for a loopback")]
     [InlineData("Cosmos:AccountKey", "not base64!", "setting 'Cosmos:AccountKey'")]
+    [InlineData("Cosmos:AccountKey", null, "setting 'Cosmos:AccountKey' (environment variable Cosmos__AccountKey): is required for a local stand-in")]
+    [InlineData("Storage:BlobServiceUri", "https://acct.blob.core.windows.net/", "set either a connection string or the service URIs, not both")]
     [InlineData("Cosmos:DatabaseName", "bad/name", "setting 'Cosmos:DatabaseName'")]
     [InlineData("Cosmos:RequestTimeout", "00:10:00", "setting 'Cosmos:RequestTimeout'")]
     [InlineData("Storage:ConnectionString", null, "setting 'Storage:ConnectionString'")]
@@ -50,6 +52,41 @@ public sealed class OptionsValidationTests
             _ = services.GetRequiredService<IOptions<StorageOptions>>().Value;
             _ = services.GetRequiredService<IOptions<ServiceBusOptions>>().Value;
         });
+
+        Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_ManagedIdentitySettingsWithoutKeys_Pass()
+    {
+        var settings = new Dictionary<string, string?>(ValidSettings)
+        {
+            ["Storage:ConnectionString"] = null,
+            ["Storage:BlobServiceUri"] = "https://acct.blob.core.windows.net/",
+            ["Storage:QueueServiceUri"] = "https://acct.queue.core.windows.net/",
+            ["Cosmos:AccountEndpoint"] = "https://acct.documents.azure.com:443/",
+            ["Cosmos:AccountKey"] = null,
+        };
+
+        var services = Build(settings);
+
+        Assert.True(services.GetRequiredService<IOptions<StorageOptions>>().Value.UsesIdentity);
+        Assert.True(services.GetRequiredService<IOptions<CosmosOptions>>().Value.UsesIdentity);
+    }
+
+    [Theory]
+    [InlineData("https://acct.blob.core.windows.net/", null, "setting 'Storage:ConnectionString' (environment variable Storage__ConnectionString): is required")]
+    [InlineData("http://acct.blob.core.windows.net/", "https://acct.queue.core.windows.net/", "setting 'Storage:BlobServiceUri' (environment variable Storage__BlobServiceUri): must be an absolute https URI")]
+    public void Validate_IncompleteManagedIdentityStorage_FailsNamingTheSetting(string? blob, string? queue, string expected)
+    {
+        var settings = new Dictionary<string, string?>(ValidSettings)
+        {
+            ["Storage:ConnectionString"] = null,
+            ["Storage:BlobServiceUri"] = blob,
+            ["Storage:QueueServiceUri"] = queue,
+        };
+
+        var ex = Assert.Throws<OptionsValidationException>(() => Build(settings).GetRequiredService<IOptions<StorageOptions>>().Value);
 
         Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
     }

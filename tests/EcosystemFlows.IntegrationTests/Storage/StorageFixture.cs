@@ -1,3 +1,4 @@
+using EcosystemFlows.Azure.Configuration;
 using EcosystemFlows.Azure.Storage;
 using global::Azure.Storage.Blobs;
 using global::Azure.Storage.Queues;
@@ -15,8 +16,10 @@ public sealed class StorageFixture
             NetworkTimeout = TimeSpan.FromSeconds(5),
             MaxRetries = 1,
         };
-        Blobs = StorageClients.CreateBlobServiceClient(options);
-        Queues = StorageClients.CreateQueueServiceClient(options);
+        // A connection string is set, so the credential is never asked for a token.
+        var unusedCredential = AzureCredentials.Create();
+        Blobs = StorageClients.CreateBlobServiceClient(options, unusedCredential);
+        Queues = StorageClients.CreateQueueServiceClient(options, unusedCredential);
     }
 
     public BlobServiceClient Blobs { get; }
