@@ -2,6 +2,7 @@ using EcosystemFlows.Functions.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFunctionsHosting();
+builder.AddTelemetry();
 builder.Services.AddProblemDetails();
 builder.Services.AddAzureDependencies();
 

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+
+namespace EcosystemFlows.Functions.Tests.Hosting;
+
+public sealed class TelemetryTests
+{
+    private static readonly ActivitySource LibrarySource = new("EcosystemFlows.Tests.Library");
+
+    [Fact]
+    public async Task Request_ToAppEndpoint_RecordsServerSpanWithLibraryChildInOneTrace()
+    {
+        var spans = new List<Activity>();
+        await using var app = new AppFactory(replaceServices: services =>
+        {
+            services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
+            services.AddSingleton<IStartupFilter>(new ProbeEndpointFilter());
+        });
+
+        using var response = await app.CreateClient().GetAsync(new Uri("/_probe", UriKind.Relative));
+        response.EnsureSuccessStatusCode();
+        app.Services.GetRequiredService<TracerProvider>().ForceFlush();
+
+        var server = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
+        var child = Assert.Single(spans, s => s.Source.Name == LibrarySource.Name);
+        Assert.Equal(server.TraceId, child.TraceId);
+        Assert.Equal(server.SpanId, child.ParentSpanId);
+    }
+
+    [Fact]
+    public async Task Request_ToHealthEndpoints_IsNotTraced()
+    {
+        var spans = new List<Activity>();
+        await using var app = new AppFactory(replaceServices: services =>
+            services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+
+        using var response = await app.CreateClient().GetAsync(new Uri("/healthz", UriKind.Relative));
+        app.Services.GetRequiredService<TracerProvider>().ForceFlush();
+
+        Assert.DoesNotContain(spans, s => s.Kind == ActivityKind.Server);
+    }
+
+    /// <summary>Adds an endpoint that does library work on an <c>EcosystemFlows.*</c> source.</summary>
+    private sealed class ProbeEndpointFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.UseRouting();
+            app.UseEndpoints(endpoints => endpoints.MapGet("/_probe", () =>
+            {
+                using var work = LibrarySource.StartActivity("library-work");
+                return "ok";
+            }));
+        };
+    }
+}
