@@ -1,5 +1,5 @@
-using EcosystemFlows.Azure.Configuration;
 using Azure.Monitor.OpenTelemetry.Exporter;
+using EcosystemFlows.Azure.Configuration;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
