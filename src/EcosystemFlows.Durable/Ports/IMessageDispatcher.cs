@@ -1,0 +1,65 @@
+using EcosystemFlows.Durable.History;
+
+namespace EcosystemFlows.Durable.Ports;
+
+/// <summary>The two logical queues of a task hub.</summary>
+public enum DispatchQueue
+{
+    /// <summary>Messages to orchestration instances (starts, results, timers, events, control operations).</summary>
+    Control,
+
+    /// <summary>Activity work items.</summary>
+    WorkItem,
+}
+
+/// <summary>
+/// A message carrying one history event to an instance (control queue) or an activity call
+/// (<see cref="TaskScheduledEvent"/> on the work-item queue). Ids produced by the runtime are deterministic
+/// (instance id, execution id, task id and kind), so re-sending after a crash yields the same id and
+/// the receiving instance discards the duplicate.
+/// </summary>
+/// <param name="Id">Unique, deterministic message id.</param>
+/// <param name="InstanceId">Target instance (or, for work items, the calling instance).</param>
+/// <param name="ExecutionId">Target execution; null for messages valid for any execution (external events, control operations).</param>
+/// <param name="Event">The history event to apply.</param>
+public sealed record TaskMessage(string Id, string InstanceId, string? ExecutionId, HistoryEvent Event);
+
+/// <summary>A received, leased (invisible) message.</summary>
+/// <param name="Message">The message.</param>
+/// <param name="Queue">The queue it came from.</param>
+/// <param name="LeaseId">Opaque receipt (pop receipt, lock token) needed to settle it.</param>
+/// <param name="DequeueCount">How many times it has been received, this time included.</param>
+public sealed record MessageLease(TaskMessage Message, DispatchQueue Queue, string LeaseId, int DequeueCount);
+
+/// <summary>
+/// Port to the message transport: at-least-once, unordered, competing consumers. Implementations:
+/// <c>InMemoryDispatcher</c> (part 1) and Azure Storage queues (part 2, #4). A message is deleted
+/// (<see cref="CompleteAsync"/>) only after its effect is committed; an unsettled lease expires and the
+/// message is received again.
+/// </summary>
+public interface IMessageDispatcher
+{
+    /// <summary>
+    /// Longest visibility delay the transport supports (Storage queues: 7 days), or null for unlimited.
+    /// Longer timers are sent with the maximum delay and re-sent by the worker when received early.
+    /// </summary>
+    TimeSpan? MaximumDelay { get; }
+
+    /// <summary>Sends a message, visible from <paramref name="visibleAt"/> (null: now).</summary>
+    Task SendAsync(DispatchQueue queue, TaskMessage message, DateTimeOffset? visibleAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Receives one visible message and hides it for <paramref name="visibilityTimeout"/>; may wait briefly
+    /// (long poll) and returns null when nothing is available.
+    /// </summary>
+    Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a received message; a lease that expired meanwhile is ignored.</summary>
+    Task CompleteAsync(MessageLease lease, CancellationToken cancellationToken);
+
+    /// <summary>Makes a received message visible again at once.</summary>
+    Task AbandonAsync(MessageLease lease, CancellationToken cancellationToken);
+
+    /// <summary>Moves a message to the poison store with <paramref name="reason"/> and deletes it from its queue.</summary>
+    Task PoisonAsync(MessageLease lease, string reason, CancellationToken cancellationToken);
+}

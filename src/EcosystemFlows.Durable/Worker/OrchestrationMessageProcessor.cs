@@ -1,0 +1,399 @@
+using EcosystemFlows.Durable.Engine;
+using EcosystemFlows.Durable.History;
+using EcosystemFlows.Durable.Ports;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace EcosystemFlows.Durable.Worker;
+
+/// <summary>
+/// Applies one control-queue message to its instance: load (with ETag), re-send an outbox left by an
+/// interrupted episode, skip already-processed messages, run the episode, commit with one conditional
+/// write (reload and retry on conflict), send the new outbox, then clear it. The caller deletes the
+/// message only after this returns, so a crash at any point leads to a redelivery that converges.
+/// </summary>
+internal sealed class OrchestrationMessageProcessor(
+    IInstanceStore store,
+    IMessageDispatcher dispatcher,
+    DurableTaskRegistry registry,
+    IServiceProvider services,
+    DataConverter converter,
+    TimeProvider timeProvider,
+    DurableTaskOptions options,
+    ILoggerFactory loggerFactory)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger("EcosystemFlows.Durable.Orchestrations");
+    private readonly DurableTaskRegistry _registry = registry;
+    private readonly IServiceProvider _services = services;
+    private readonly DataConverter _converter = converter;
+    private readonly ILoggerFactory _loggerFactory = loggerFactory;
+    private readonly DurableTaskOptions _options = options;
+
+    public async Task ProcessAsync(TaskMessage message, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        if (message.Event is TimerFiredEvent fired && fired.FireAt > now.UtcDateTime)
+        {
+            // Received before its time: the transport capped the delay (Storage queues: 7 days). Chain it.
+            await dispatcher.SendAsync(DispatchQueue.Control, message, CapDelay(fired.FireAt, now.UtcDateTime), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        for (var attempt = 1; attempt <= _options.MaxCommitAttempts; attempt++)
+        {
+            var stored = await store.GetAsync(message.InstanceId, cancellationToken).ConfigureAwait(false);
+            if (stored is { State.Outbox.Count: > 0 })
+            {
+                // The previous committer may have died before sending: ids are deterministic, so re-sending is safe.
+                var leftovers = stored.State.Outbox.Where(m => m.Message.Id != message.Id).ToList();
+                await SendAsync(leftovers, cancellationToken).ConfigureAwait(false);
+                Log.OutboxRecovered(_logger, message.InstanceId, leftovers.Count);
+            }
+
+            var episode = new Episode(this, message, timeProvider.GetUtcNow().UtcDateTime);
+            var next = episode.Run(stored?.State);
+            if (next is null)
+            {
+                Log.MessageIgnored(_logger, message.InstanceId, message.Id, episode.IgnoreReason);
+                if (stored is { State.Outbox.Count: > 0 })
+                {
+                    await TryClearOutboxAsync(stored.State, stored.ETag, cancellationToken).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            var etag = stored is null
+                ? await store.TryCreateAsync(next, cancellationToken).ConfigureAwait(false)
+                : await store.TryReplaceAsync(next, stored.ETag, cancellationToken).ConfigureAwait(false);
+            if (etag is null)
+            {
+                Log.CommitConflict(_logger, message.InstanceId, attempt);
+                continue;
+            }
+
+            Log.EpisodeCommitted(_logger, next.InstanceId, next.Name, message.Id, next.Status, episode.ActionCount);
+            if (next.Outbox.Count > 0)
+            {
+                await SendAsync(next.Outbox, cancellationToken).ConfigureAwait(false);
+                await TryClearOutboxAsync(next, etag, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        throw new InvalidOperationException($"Could not commit an episode of '{message.InstanceId}' after {_options.MaxCommitAttempts} ETag conflicts.");
+    }
+
+    private async Task SendAsync(IEnumerable<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        foreach (var outgoing in messages)
+        {
+            await dispatcher.SendAsync(outgoing.Queue, outgoing.Message, outgoing.VisibleAt, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task TryClearOutboxAsync(InstanceState state, string etag, CancellationToken cancellationToken)
+    {
+        // A conflict is fine: whoever committed in between loaded this outbox and re-sent it first.
+        await store.TryReplaceAsync(state with { Outbox = [] }, etag, cancellationToken).ConfigureAwait(false);
+    }
+
+    private DateTimeOffset CapDelay(DateTime fireAt, DateTime now) =>
+        dispatcher.MaximumDelay is { } max && fireAt - now > max ? new DateTimeOffset(now + max, TimeSpan.Zero) : new DateTimeOffset(fireAt, TimeSpan.Zero);
+
+    /// <summary>The state transition of one message; pure apart from running orchestrator code.</summary>
+    private sealed class Episode(OrchestrationMessageProcessor owner, TaskMessage message, DateTime now)
+    {
+        private readonly List<OutboxMessage> _outbox = [];
+
+        public string IgnoreReason { get; private set; } = string.Empty;
+
+        public int ActionCount { get; private set; }
+
+        public InstanceState? Run(InstanceState? state)
+        {
+            if (state is not null && state.ProcessedMessageIds.Contains(message.Id))
+            {
+                return Ignore("already processed");
+            }
+
+            List<HistoryEvent> toApply;
+            if (message.Event is ExecutionStartedEvent started)
+            {
+                if (state is null || (started.ExecutionId != state.ExecutionId && state.Status.IsTerminal()))
+                {
+                    state = new InstanceState
+                    {
+                        InstanceId = message.InstanceId,
+                        ExecutionId = started.ExecutionId,
+                        Name = started.Name,
+                        Version = started.Version,
+                        Status = OrchestrationRuntimeStatus.Running,
+                        Input = started.Input,
+                        CreatedTime = now,
+                        Parent = started.Parent,
+                    };
+                    toApply = [started];
+                }
+                else if (started.ExecutionId == state.ExecutionId)
+                {
+                    if (state.Status.IsTerminal() || IsStarted(state))
+                    {
+                        return Ignore("duplicate start");
+                    }
+
+                    toApply = [started, .. state.Inbox];
+                    state = state with { Status = OrchestrationRuntimeStatus.Running, Inbox = [], Parent = started.Parent };
+                }
+                else if (started.Parent is { } parent)
+                {
+                    // A sub-orchestration id already used by a live instance: fail the call in the parent.
+                    var details = new TaskFailureDetails(typeof(OrchestrationAlreadyExistsException).FullName!, $"Instance '{message.InstanceId}' already exists and is {state.Status}.", null, null);
+                    _outbox.Add(ToParent(parent, message.InstanceId, started.ExecutionId, "collision", new SubOrchestrationInstanceFailedEvent(-1, now, parent.TaskScheduledId, details)));
+                    return Commit(state);
+                }
+                else
+                {
+                    return Ignore("instance id in use by another execution");
+                }
+            }
+            else if (state is null)
+            {
+                return Ignore("unknown instance");
+            }
+            else if (message.ExecutionId is not null && message.ExecutionId != state.ExecutionId)
+            {
+                return Ignore("stale execution");
+            }
+            else if (state.Status.IsTerminal())
+            {
+                return Ignore("instance is terminal");
+            }
+            else
+            {
+                toApply = [message.Event];
+            }
+
+            return Commit(ApplyEvents(state, toApply));
+        }
+
+        private InstanceState? Ignore(string reason)
+        {
+            IgnoreReason = reason;
+            return null;
+        }
+
+        private InstanceState Commit(InstanceState state)
+        {
+            var processed = state.ProcessedMessageIds.Append(message.Id);
+            var overflow = state.ProcessedMessageIds.Count + 1 - owner._options.MaxProcessedMessageIds;
+            return state with
+            {
+                Outbox = _outbox,
+                ProcessedMessageIds = [.. overflow > 0 ? processed.Skip(overflow) : processed],
+                LastUpdatedTime = now,
+            };
+        }
+
+        private InstanceState ApplyEvents(InstanceState state, List<HistoryEvent> events)
+        {
+            var work = new Queue<HistoryEvent>(events);
+            var batch = new List<HistoryEvent>();
+            var started = IsStarted(state);
+            while (work.TryDequeue(out var next) && !state.Status.IsTerminal())
+            {
+                switch (next)
+                {
+                    case ExecutionStartedEvent:
+                        batch.Add(next);
+                        started = true;
+                        break;
+                    case ExecutionTerminatedEvent terminated:
+                        state = Terminate(Flush(state, batch), terminated);
+                        break;
+                    case var _ when !started || state.Status == OrchestrationRuntimeStatus.ContinuedAsNew:
+                        // Not started yet (scheduled start, or between ContinueAsNew and the new start): keep for later.
+                        state = state with { Inbox = [.. state.Inbox, next] };
+                        break;
+                    case ExecutionSuspendedEvent when state.Status == OrchestrationRuntimeStatus.Running:
+                        state = Flush(state, batch);
+                        state = state with { Status = OrchestrationRuntimeStatus.Suspended, History = [.. state.History, next] };
+                        break;
+                    case ExecutionResumedEvent when state.Status == OrchestrationRuntimeStatus.Suspended:
+                        foreach (var buffered in state.Inbox)
+                        {
+                            work.Enqueue(buffered);
+                        }
+
+                        state = state with { Status = OrchestrationRuntimeStatus.Running, History = [.. state.History, next], Inbox = [] };
+                        break;
+                    case ExecutionSuspendedEvent or ExecutionResumedEvent:
+                        break;
+                    case var _ when state.Status == OrchestrationRuntimeStatus.Suspended:
+                        state = state with { Inbox = [.. state.Inbox, next] };
+                        break;
+                    case var _ when HasResult(state.History, batch, next):
+                        break;
+                    default:
+                        batch.Add(next);
+                        break;
+                }
+
+                if (state.Status == OrchestrationRuntimeStatus.ContinuedAsNew)
+                {
+                    started = false;
+                }
+            }
+
+            return Flush(state, batch);
+        }
+
+        private static bool IsStarted(InstanceState state) => state.History.Take(2).Any(e => e is ExecutionStartedEvent);
+
+        private static bool HasResult(IReadOnlyList<HistoryEvent> history, List<HistoryEvent> batch, HistoryEvent candidate)
+        {
+            var taskId = ResultTaskId(candidate);
+            return taskId is not null && history.Concat(batch).Any(e => ResultTaskId(e) == taskId);
+        }
+
+        private static int? ResultTaskId(HistoryEvent historyEvent) => historyEvent switch
+        {
+            TaskCompletedEvent e => e.TaskScheduledId,
+            TaskFailedEvent e => e.TaskScheduledId,
+            TimerFiredEvent e => e.TimerId,
+            SubOrchestrationInstanceCompletedEvent e => e.TaskScheduledId,
+            SubOrchestrationInstanceFailedEvent e => e.TaskScheduledId,
+            _ => null,
+        };
+
+        private InstanceState Flush(InstanceState state, List<HistoryEvent> batch)
+        {
+            if (batch.Count == 0 || state.Status != OrchestrationRuntimeStatus.Running)
+            {
+                return state;
+            }
+
+            List<HistoryEvent> newEvents = [new OrchestratorStartedEvent(-1, now), .. batch];
+            batch.Clear();
+            var history = new List<HistoryEvent>(state.History);
+            history.AddRange(newEvents);
+            if (!owner._registry.TryGetOrchestrator(state.Name, out var type))
+            {
+                var missing = new TaskFailureDetails("OrchestratorNotFound", $"No orchestrator named '{state.Name}' is registered.", null, null);
+                return Complete(state with { History = history }, new OrchestrationCompletion(OrchestrationRuntimeStatus.Failed, null, missing, []));
+            }
+
+            using var scope = owner._services.CreateScope();
+            var orchestrator = (ITaskOrchestrator)ActivatorUtilities.CreateInstance(scope.ServiceProvider, type);
+            var result = OrchestrationExecutor.Execute(
+                orchestrator, state.InstanceId, state.History, newEvents, state.CustomStatus, owner._converter, owner._loggerFactory, owner._options.DefaultVersion);
+            foreach (var action in result.NewActions)
+            {
+                history.Add(action.ToHistoryEvent(now));
+                _outbox.Add(ToMessage(state, action));
+            }
+
+            ActionCount += result.NewActions.Count;
+            state = state with { History = history, CustomStatus = result.CustomStatus };
+            return result.Completion is { } completion ? Complete(state, completion) : state;
+        }
+
+        private OutboxMessage ToMessage(InstanceState state, OrchestratorAction action)
+        {
+            var (instanceId, executionId) = (state.InstanceId, state.ExecutionId);
+            switch (action)
+            {
+                case ScheduleTaskAction task:
+                    return new OutboxMessage(
+                        DispatchQueue.WorkItem,
+                        new TaskMessage(MessageIds.ForTask(instanceId, executionId, task.Id, "activity"), instanceId, executionId, new TaskScheduledEvent(task.Id, now, task.Name, task.Input)),
+                        null);
+                case CreateTimerAction timer:
+                    return new OutboxMessage(
+                        DispatchQueue.Control,
+                        new TaskMessage(MessageIds.ForTask(instanceId, executionId, timer.Id, "timer"), instanceId, executionId, new TimerFiredEvent(-1, timer.FireAt, timer.Id, timer.FireAt)),
+                        owner.CapDelay(timer.FireAt, now));
+                case CreateSubOrchestrationAction sub:
+                    var childExecutionId = DeterministicGuid.CreateId(MessageIds.ForTask(instanceId, executionId, sub.Id, "suborchestration"));
+                    var start = new ExecutionStartedEvent(-1, now, sub.Name, sub.Version, sub.Input, childExecutionId, new ParentInstance(instanceId, executionId, sub.Id));
+                    return new OutboxMessage(
+                        DispatchQueue.Control,
+                        new TaskMessage(MessageIds.ForTask(instanceId, executionId, sub.Id, "suborchestration"), sub.InstanceId, childExecutionId, start),
+                        null);
+                default:
+                    throw new InvalidOperationException($"Unknown action {action}.");
+            }
+        }
+
+        private InstanceState Complete(InstanceState state, OrchestrationCompletion completion)
+        {
+            if (completion.Status == OrchestrationRuntimeStatus.ContinuedAsNew)
+            {
+                var kind = "continueasnew";
+                var executionId = DeterministicGuid.CreateId(MessageIds.ForExecution(state.InstanceId, state.ExecutionId, kind));
+                var start = new ExecutionStartedEvent(-1, now, state.Name, state.Version, completion.Output, executionId, state.Parent);
+                _outbox.Add(new OutboxMessage(
+                    DispatchQueue.Control,
+                    new TaskMessage(MessageIds.ForExecution(state.InstanceId, state.ExecutionId, kind), state.InstanceId, executionId, start),
+                    null));
+
+                // The new execution starts with an empty history: that is what keeps eternal orchestrations bounded.
+                return state with
+                {
+                    ExecutionId = executionId,
+                    Status = OrchestrationRuntimeStatus.ContinuedAsNew,
+                    Input = completion.Output,
+                    History = [],
+                    Inbox = [.. completion.CarryOverEvents],
+                };
+            }
+
+            if (completion.FailureDetails is { ErrorType: var type } details && type == typeof(NonDeterministicOrchestrationException).FullName)
+            {
+                Log.NonDeterminism(owner._logger, state.InstanceId, state.Name, details.ErrorMessage);
+            }
+
+            Log.OrchestrationFinished(owner._logger, state.InstanceId, state.Name, completion.Status);
+            var completed = new ExecutionCompletedEvent(-1, now, completion.Status, completion.Output, completion.FailureDetails);
+            if (state.Parent is { } parent)
+            {
+                HistoryEvent outcome = completion.Status == OrchestrationRuntimeStatus.Completed
+                    ? new SubOrchestrationInstanceCompletedEvent(-1, now, parent.TaskScheduledId, completion.Output)
+                    : new SubOrchestrationInstanceFailedEvent(-1, now, parent.TaskScheduledId, completion.FailureDetails!);
+                _outbox.Add(ToParent(parent, state.InstanceId, state.ExecutionId, "completion", outcome));
+            }
+
+            return state with
+            {
+                Status = completion.Status,
+                Output = completion.Output,
+                FailureDetails = completion.FailureDetails,
+                History = [.. state.History, completed],
+                Inbox = [],
+            };
+        }
+
+        private InstanceState Terminate(InstanceState state, ExecutionTerminatedEvent terminated)
+        {
+            var output = owner._converter.Serialize(terminated.Reason);
+            Log.OrchestrationFinished(owner._logger, state.InstanceId, state.Name, OrchestrationRuntimeStatus.Terminated);
+            if (state.Parent is { } parent)
+            {
+                var details = new TaskFailureDetails("Terminated", $"Sub-orchestration '{state.InstanceId}' was terminated: {terminated.Reason}", null, null);
+                _outbox.Add(ToParent(parent, state.InstanceId, state.ExecutionId, "completion", new SubOrchestrationInstanceFailedEvent(-1, now, parent.TaskScheduledId, details)));
+            }
+
+            return state with
+            {
+                Status = OrchestrationRuntimeStatus.Terminated,
+                Output = output,
+                History = [.. state.History, terminated, new ExecutionCompletedEvent(-1, now, OrchestrationRuntimeStatus.Terminated, output, null)],
+                Inbox = [],
+            };
+        }
+
+        private static OutboxMessage ToParent(ParentInstance parent, string instanceId, string executionId, string kind, HistoryEvent outcome) =>
+            new(DispatchQueue.Control, new TaskMessage(MessageIds.ForExecution(instanceId, executionId, kind), parent.InstanceId, parent.ExecutionId, outcome), null);
+    }
+}
