@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using EcosystemFlows.Domain.Partners;
 
 namespace EcosystemFlows.Domain.Offerings;
@@ -88,9 +89,11 @@ public sealed record OfferingTerms
     /// <summary>The planned launch date; agreements and certifications must be valid through it.</summary>
     public required DateOnly LaunchDate { get; init; }
 
-    /// <summary>The lead member (validated to be exactly one).</summary>
+    /// <summary>The lead member (validated to be exactly one). Derived, so never serialized.</summary>
+    [JsonIgnore]
     public Member Lead => Members.First(m => m.Role == MemberRole.Lead);
 
-    /// <summary>The hash every sign-off is bound to.</summary>
+    /// <summary>The hash every sign-off is bound to. Derived, so never serialized (it could not be trusted).</summary>
+    [JsonIgnore]
     public string TermsHash => Offerings.TermsHash.Compute(this);
 }

@@ -1,0 +1,153 @@
+using System.Net;
+using EcosystemFlows.Domain.Partners;
+using EcosystemFlows.Domain.Ports;
+using Microsoft.Azure.Cosmos;
+
+namespace EcosystemFlows.Azure.Offerings;
+
+/// <summary>Partners in the <c>partners</c> container, one document per partner.</summary>
+public sealed class CosmosPartnerDirectory(OfferingData data) : IPartnerDirectory
+{
+    private const string Type = "partner";
+
+    /// <summary>Creates or replaces a partner's registration.</summary>
+    public async Task UpsertAsync(Partner partner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(partner);
+        using var document = OfferingData.ToDocument(partner, partner.PartnerId, "partnerId", partner.PartnerId, Type);
+        using var response = await data.Partners.UpsertItemStreamAsync(document, new PartitionKey(partner.PartnerId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, Partner>> GetManyAsync(IReadOnlyCollection<string> partnerIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(partnerIds);
+        // Point reads (1 RU each) in parallel beat a cross-partition IN query for the handful of members.
+        var reads = await Task.WhenAll(partnerIds.Distinct(StringComparer.Ordinal)
+            .Select(id => OfferingData.ReadAsync<Partner>(data.Partners, id, id, cancellationToken))).ConfigureAwait(false);
+        return reads.OfType<Partner>().ToDictionary(p => p.PartnerId, StringComparer.Ordinal);
+    }
+}
+
+/// <summary>
+/// Offerings in the <c>offerings</c> container: a <c>snapshot</c> document and one <c>audit</c> document
+/// per entry (id <c>audit-{entryId}</c>: a retried write hits 409 and changes nothing).
+/// </summary>
+public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
+{
+    private const string SnapshotId = "snapshot";
+
+    /// <inheritdoc />
+    public async Task RecordAsync(OfferingSnapshot snapshot, AuditEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(entry);
+        var key = new PartitionKey(snapshot.OfferingId);
+        using (var audit = OfferingData.ToDocument(entry, $"audit-{entry.EntryId}", "offeringId", snapshot.OfferingId, "audit"))
+        using (var created = await data.Offerings.CreateItemStreamAsync(audit, key, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (created.StatusCode != HttpStatusCode.Conflict)
+            {
+                created.EnsureSuccessStatusCode();
+            }
+        }
+
+        using var document = OfferingData.ToDocument(snapshot, SnapshotId, "offeringId", snapshot.OfferingId, SnapshotId);
+        using var upserted = await data.Offerings.UpsertItemStreamAsync(document, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        upserted.EnsureSuccessStatusCode();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OfferingSnapshot>> FindActiveAsync(string catalogId, string category, string excludeOfferingId, CancellationToken cancellationToken)
+    {
+        var query = new QueryDefinition(
+                "SELECT * FROM c WHERE c.docType = @type AND c.isActive = true AND c.terms.catalogId = @catalog " +
+                "AND c.terms.category = @category AND c.offeringId != @exclude")
+            .WithParameter("@type", SnapshotId)
+            .WithParameter("@catalog", catalogId)
+            .WithParameter("@category", category)
+            .WithParameter("@exclude", excludeOfferingId);
+        return await OfferingData.QueryAllAsync<OfferingSnapshot>(data.Offerings, query, partitionKey: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An offering's snapshot, or null.</summary>
+    public Task<OfferingSnapshot?> GetAsync(string offeringId, CancellationToken cancellationToken) =>
+        OfferingData.ReadAsync<OfferingSnapshot>(data.Offerings, SnapshotId, offeringId, cancellationToken);
+
+    /// <summary>An offering's audit trail in order.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> GetAuditAsync(string offeringId, CancellationToken cancellationToken)
+    {
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.docType = @type").WithParameter("@type", "audit");
+        var entries = await OfferingData.QueryAllAsync<AuditEntry>(data.Offerings, query, offeringId, cancellationToken).ConfigureAwait(false);
+        return [.. entries.OrderBy(e => e.Sequence)];
+    }
+}
+
+/// <summary>SKUs in the <c>catalog</c> container: document id = SKU code, partition = catalog.</summary>
+public sealed class CosmosCatalog(OfferingData data) : ICatalog
+{
+    private sealed record SkuDocument(string OfferingId, bool Retired);
+
+    /// <inheritdoc />
+    public async Task<bool> TryClaimAsync(string catalogId, string skuCode, string offeringId, CancellationToken cancellationToken)
+    {
+        using (var document = OfferingData.ToDocument(new SkuDocument(offeringId, false), skuCode, "catalogId", catalogId, "sku"))
+        using (var created = await data.Catalog.CreateItemStreamAsync(document, new PartitionKey(catalogId), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (created.IsSuccessStatusCode)
+            {
+                return true;
+            }
+
+            if (created.StatusCode != HttpStatusCode.Conflict)
+            {
+                created.EnsureSuccessStatusCode();
+            }
+        }
+
+        // Taken: ours (a retried activity) or another offering's (a hash collision).
+        var holder = await OfferingData.ReadAsync<SkuDocument>(data.Catalog, skuCode, catalogId, cancellationToken).ConfigureAwait(false);
+        return holder?.OfferingId == offeringId;
+    }
+
+    /// <inheritdoc />
+    public async Task RetireAsync(string catalogId, string skuCode, CancellationToken cancellationToken)
+    {
+        using var response = await data.Catalog.PatchItemStreamAsync(
+            skuCode, new PartitionKey(catalogId), [PatchOperation.Set("/retired", true)], cancellationToken: cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+}
+
+/// <summary>Support routing as a <c>support</c> document in the offering's partition.</summary>
+public sealed class CosmosSupportRouting(OfferingData data) : ISupportRouting
+{
+    private const string Id = "support";
+
+    private sealed record RoutingDocument(IReadOnlyList<SupportAssignment> Assignments, bool Ended);
+
+    /// <inheritdoc />
+    public Task AssignAsync(string offeringId, IReadOnlyList<SupportAssignment> assignments, CancellationToken cancellationToken) =>
+        UpsertAsync(offeringId, new RoutingDocument(assignments, Ended: false), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task EndAsync(string offeringId, CancellationToken cancellationToken)
+    {
+        var current = await OfferingData.ReadAsync<RoutingDocument>(data.Offerings, Id, offeringId, cancellationToken).ConfigureAwait(false);
+        await UpsertAsync(offeringId, new RoutingDocument(current?.Assignments ?? [], Ended: true), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The offering's routing, or null when none was assigned.</summary>
+    public async Task<(IReadOnlyList<SupportAssignment> Assignments, bool Ended)?> GetAsync(string offeringId, CancellationToken cancellationToken) =>
+        await OfferingData.ReadAsync<RoutingDocument>(data.Offerings, Id, offeringId, cancellationToken).ConfigureAwait(false) is { } doc
+            ? (doc.Assignments, doc.Ended)
+            : null;
+
+    private async Task UpsertAsync(string offeringId, RoutingDocument routing, CancellationToken cancellationToken)
+    {
+        using var document = OfferingData.ToDocument(routing, Id, "offeringId", offeringId, Id);
+        using var response = await data.Offerings.UpsertItemStreamAsync(document, new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+}

@@ -1,0 +1,76 @@
+using EcosystemFlows.Domain.Offerings;
+using EcosystemFlows.Domain.Partners;
+
+namespace EcosystemFlows.Domain.Ports;
+
+/// <summary>Registered partners (Cosmos container <c>partners</c>).</summary>
+public interface IPartnerDirectory
+{
+    /// <summary>The partners with these ids that exist; missing ids are simply absent from the result.</summary>
+    Task<IReadOnlyDictionary<string, Partner>> GetManyAsync(IReadOnlyCollection<string> partnerIds, CancellationToken cancellationToken);
+}
+
+/// <summary>One entry of an offering's audit trail / attribution ledger: who did what, when.</summary>
+/// <param name="EntryId">Stable id (the transition's event id), so a retried write never duplicates an entry.</param>
+/// <param name="Sequence">Order within the offering.</param>
+/// <param name="At">When it happened (orchestration time).</param>
+/// <param name="Actor">User id, partner id or <c>system</c>.</param>
+/// <param name="Action">What happened, e.g. <c>signoff.recorded</c>.</param>
+/// <param name="Detail">Human-readable detail.</param>
+public sealed record AuditEntry(string EntryId, int Sequence, DateTime At, string Actor, string Action, string Detail);
+
+/// <summary>
+/// The state of an offering as APIs and the conflict check read it (Cosmos container <c>offerings</c>):
+/// <paramref name="Terms"/> are the terms in force; <paramref name="PendingTerms"/> an amendment being signed.
+/// </summary>
+public sealed record OfferingSnapshot(
+    string OfferingId,
+    string InitiatingPartnerId,
+    OfferingTerms Terms,
+    string Stage,
+    bool IsActive,
+    string? SkuCode,
+    OfferingTerms? PendingTerms = null);
+
+/// <summary>Offerings' current state and audit trails.</summary>
+public interface IOfferingStore
+{
+    /// <summary>Creates or replaces the snapshot and appends <paramref name="entry"/> unless an entry with its id exists.</summary>
+    Task RecordAsync(OfferingSnapshot snapshot, AuditEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>Active offerings (not rejected, expired, cancelled or retired) in a catalog category, other than <paramref name="excludeOfferingId"/>.</summary>
+    Task<IReadOnlyList<OfferingSnapshot>> FindActiveAsync(string catalogId, string category, string excludeOfferingId, CancellationToken cancellationToken);
+}
+
+/// <summary>The distributor's catalog: SKUs unique per catalog (Cosmos container <c>catalog</c>).</summary>
+public interface ICatalog
+{
+    /// <summary>
+    /// Claims <paramref name="skuCode"/> for <paramref name="offeringId"/>: true if it is now (or already was)
+    /// this offering's, false if another offering holds it.
+    /// </summary>
+    Task<bool> TryClaimAsync(string catalogId, string skuCode, string offeringId, CancellationToken cancellationToken);
+
+    /// <summary>Marks the SKU retired (idempotent).</summary>
+    Task RetireAsync(string catalogId, string skuCode, CancellationToken cancellationToken);
+}
+
+/// <summary>A support routing record: which partner answers which tier, and where to escalate.</summary>
+public sealed record SupportAssignment(SupportTier Tier, string OwnerPartnerId, SupportTier? EscalatesTo);
+
+/// <summary>Support routing (who customers reach at L1, L2, L3).</summary>
+public interface ISupportRouting
+{
+    /// <summary>Replaces the offering's routing with <paramref name="assignments"/> (idempotent).</summary>
+    Task AssignAsync(string offeringId, IReadOnlyList<SupportAssignment> assignments, CancellationToken cancellationToken);
+
+    /// <summary>Ends the offering's routing (idempotent).</summary>
+    Task EndAsync(string offeringId, CancellationToken cancellationToken);
+}
+
+/// <summary>Offering artefacts (Blob storage <c>artifacts/{offeringId}/…</c>).</summary>
+public interface IArtifactStore
+{
+    /// <summary>Writes (or overwrites with identical content) an artefact.</summary>
+    Task WriteAsync(string offeringId, string name, string contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+}

@@ -1,0 +1,136 @@
+using EcosystemFlows.Azure.Configuration;
+using EcosystemFlows.Azure.Cosmos;
+using EcosystemFlows.Azure.Offerings;
+using EcosystemFlows.Azure.Storage;
+using EcosystemFlows.Domain.Partners;
+using EcosystemFlows.Domain.Ports;
+using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.IntegrationTests.Cosmos;
+using Microsoft.Extensions.Options;
+
+namespace EcosystemFlows.IntegrationTests.Offerings;
+
+/// <summary>The workflow's ports on the Cosmos DB stand-in and Azurite, each test class in its own database.</summary>
+[Collection("Cosmos")]
+public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
+{
+    private readonly OfferingData _data = new(cosmos.Client, Options.Create(new CosmosOptions { DatabaseName = LocalServices.UniqueName("offerings") }));
+
+    public Task InitializeAsync() => _data.EnsureCreatedAsync(CancellationToken.None);
+
+    public async Task DisposeAsync() => await cosmos.Client.GetDatabase(_data.Offerings.Database.Id).DeleteAsync();
+
+    [Fact]
+    public async Task Partners_UpsertThenGetMany_RoundTripsEnumsAndSkipsUnknownIds()
+    {
+        var directory = new CosmosPartnerDirectory(_data);
+        foreach (var partner in Examples.Partners().Values)
+        {
+            await directory.UpsertAsync(partner, CancellationToken.None);
+        }
+
+        var found = await directory.GetManyAsync(["contoso", "northwind", "missing"], CancellationToken.None);
+
+        Assert.Equal(["contoso", "northwind"], found.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(PartnerType.Integrator, found["northwind"].Type);
+        Assert.Equal([SupportTier.L1, SupportTier.L2], found["northwind"].Support.Tiers);
+        Assert.Equal(Examples.Vendor.Agreements, found["contoso"].Agreements);
+    }
+
+    [Fact]
+    public async Task Record_SameEntryTwice_KeepsOneAuditEntryAndLatestSnapshot()
+    {
+        var store = new CosmosOfferingStore(_data);
+        var entry = new AuditEntry("off-1-00001", 1, new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc), "alice", "offering.submitted", "submitted");
+        var snapshot = new OfferingSnapshot("off-1", "contoso", Examples.Terms(), "Validating", true, null);
+
+        await store.RecordAsync(snapshot, entry, CancellationToken.None);
+        await store.RecordAsync(snapshot with { Stage = "VerifyingPartners" }, entry, CancellationToken.None);
+        await store.RecordAsync(snapshot with { Stage = "CheckingConflicts" }, entry with { EntryId = "off-1-00002", Sequence = 2 }, CancellationToken.None);
+
+        var audit = await store.GetAuditAsync("off-1", CancellationToken.None);
+        var current = await store.GetAsync("off-1", CancellationToken.None);
+        Assert.Equal([1, 2], audit.Select(a => a.Sequence));
+        Assert.Equal("CheckingConflicts", current!.Stage);
+        Assert.Equal(Examples.Terms().TermsHash, current.Terms.TermsHash);
+    }
+
+    [Fact]
+    public async Task FindActive_OnlySameCatalogCategoryActiveAndNotSelf()
+    {
+        var store = new CosmosOfferingStore(_data);
+        var terms = Examples.Terms();
+        async Task Save(string id, bool active, string? catalog = null, string? category = null) =>
+            await store.RecordAsync(
+                new OfferingSnapshot(id, "contoso", terms with { CatalogId = catalog ?? terms.CatalogId, Category = category ?? terms.Category }, "x", active, null),
+                new AuditEntry($"{id}-1", 1, DateTime.UnixEpoch, "system", "x", "x"),
+                CancellationToken.None);
+        await Save("self", true);
+        await Save("match", true);
+        await Save("inactive", false);
+        await Save("other-catalog", true, catalog: "other");
+        await Save("other-category", true, category: "Networking");
+
+        var found = await store.FindActiveAsync(terms.CatalogId, terms.Category, "self", CancellationToken.None);
+
+        Assert.Equal(["match"], found.Select(o => o.OfferingId));
+    }
+
+    [Fact]
+    public async Task Catalog_ClaimIsIdempotentPerOfferingAndExclusiveAcrossOfferings()
+    {
+        var catalog = new CosmosCatalog(_data);
+
+        Assert.True(await catalog.TryClaimAsync("fabrikam-eu", "JO-SEC-ABCDEFGH", "off-1", CancellationToken.None));
+        Assert.True(await catalog.TryClaimAsync("fabrikam-eu", "JO-SEC-ABCDEFGH", "off-1", CancellationToken.None));
+        Assert.False(await catalog.TryClaimAsync("fabrikam-eu", "JO-SEC-ABCDEFGH", "off-2", CancellationToken.None));
+        Assert.True(await catalog.TryClaimAsync("other-catalog", "JO-SEC-ABCDEFGH", "off-2", CancellationToken.None));
+
+        await catalog.RetireAsync("fabrikam-eu", "JO-SEC-ABCDEFGH", CancellationToken.None);
+        await catalog.RetireAsync("fabrikam-eu", "JO-SEC-ABCDEFGH", CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Catalog_ConcurrentClaimsOfOneCode_ExactlyOneOfferingWins()
+    {
+        var catalog = new CosmosCatalog(_data);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => catalog.TryClaimAsync("race", "JO-SEC-RACE0000", $"off-{i}", CancellationToken.None)));
+
+        Assert.Single(results, won => won);
+    }
+
+    [Fact]
+    public async Task Support_AssignThenEnd_KeepsRoutingMarkedEnded()
+    {
+        var routing = new CosmosSupportRouting(_data);
+        IReadOnlyList<SupportAssignment> assignments = [new(SupportTier.L1, "fabrikam", SupportTier.L2), new(SupportTier.L2, "northwind", SupportTier.L3), new(SupportTier.L3, "contoso", null)];
+
+        await routing.AssignAsync("off-1", assignments, CancellationToken.None);
+        await routing.AssignAsync("off-1", assignments, CancellationToken.None);
+        var assigned = await routing.GetAsync("off-1", CancellationToken.None);
+        await routing.EndAsync("off-1", CancellationToken.None);
+        var ended = await routing.GetAsync("off-1", CancellationToken.None);
+
+        Assert.Equal(assignments, assigned!.Value.Assignments);
+        Assert.False(assigned.Value.Ended);
+        Assert.True(ended!.Value.Ended);
+    }
+
+    [Fact]
+    public async Task Artifacts_WriteReadOverwrite_OnAzurite()
+    {
+        var options = new StorageOptions { ConnectionString = LocalServices.StorageConnectionString };
+        var artifacts = new BlobArtifactStore(StorageClients.CreateBlobServiceClient(options, AzureCredentials.Create()));
+        await artifacts.EnsureCreatedAsync(CancellationToken.None);
+        var offeringId = LocalServices.UniqueName("off-");
+
+        await artifacts.WriteAsync(offeringId, "offering-sheet.md", "text/markdown", "# v1"u8.ToArray(), CancellationToken.None);
+        await artifacts.WriteAsync(offeringId, "offering-sheet.md", "text/markdown", "# v2"u8.ToArray(), CancellationToken.None);
+        var read = await artifacts.ReadAsync(offeringId, "offering-sheet.md", CancellationToken.None);
+
+        Assert.Equal("# v2", read!.Value.Content.ToString());
+        Assert.Equal("text/markdown", read.Value.ContentType);
+        Assert.Null(await artifacts.ReadAsync(offeringId, "missing.json", CancellationToken.None));
+    }
+}
