@@ -23,7 +23,11 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
+@description('Audience (application ID URI) of the Entra ID app registration that issues the API\'s tokens.')
+param apiAudience string = 'api://ecosystemflows'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var authAuthority = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
 var tags = {
   'azd-env-name': environmentName
   application: 'ecosystemflows'
@@ -112,6 +116,8 @@ module functionApp 'app/functionapp.bicep' = {
     cosmosAccountEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    authAuthority: authAuthority
+    authAudience: apiAudience
   }
 }
 
@@ -126,5 +132,7 @@ output Storage__QueueServiceUri string = storage.outputs.queueServiceUri
 output Cosmos__AccountEndpoint string = cosmos.outputs.endpoint
 output Cosmos__DatabaseName string = cosmos.outputs.databaseName
 output ServiceBus__FullyQualifiedNamespace string = serviceBus.outputs.fullyQualifiedNamespace
+output Auth__Authority string = authAuthority
+output Auth__Audience string = apiAudience
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 output FUNCTION_APP_URI string = functionApp.outputs.uri

@@ -14,6 +14,8 @@ param storageQueueServiceUri string
 param cosmosAccountEndpoint string
 param cosmosDatabaseName string
 param serviceBusFullyQualifiedNamespace string
+param authAuthority string
+param authAudience string
 
 @description('Elastic Premium size; custom handlers with Service Bus triggers need an always-ready instance.')
 @allowed([
@@ -117,6 +119,14 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'ServiceBus__FullyQualifiedNamespace'
           value: serviceBusFullyQualifiedNamespace
+        }
+        {
+          name: 'Auth__Authority'
+          value: authAuthority
+        }
+        {
+          name: 'Auth__Audience'
+          value: authAudience
         }
         // The Functions host's own Service Bus trigger bindings (function.json "connection": "ServiceBusConnection").
         {

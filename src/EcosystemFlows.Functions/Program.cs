@@ -1,14 +1,25 @@
 using EcosystemFlows.Functions.Hosting;
+using EcosystemFlows.Functions.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFunctionsHosting();
+if (args is ["mint-token", .. var tokenArgs])
+{
+    // Development tokens for eng/token.sh and the demo: needs only the Auth settings, no services.
+    var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
+    return DevelopmentTokens.Run(auth, tokenArgs, Console.Out, Console.Error);
+}
+
 builder.AddTelemetry();
 builder.Services.AddProblemDetails();
+builder.Services.AddApiSecurity();
 builder.Services.AddAzureDependencies();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapHealthEndpoints();
 
 // A wrong setting must stop the app at boot with a message naming it, not fail the first request.

@@ -85,16 +85,17 @@ internal static class HostingExtensions
     /// </summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
+        // Probes are anonymous: platforms call them without credentials, and they reveal no tenant data.
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
         {
             Predicate = _ => false,
             ResponseWriter = WriteHealthAsync,
-        });
+        }).AllowAnonymous();
         endpoints.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(ReadyTag),
             ResponseWriter = WriteHealthAsync,
-        });
+        }).AllowAnonymous();
         return endpoints;
     }
 

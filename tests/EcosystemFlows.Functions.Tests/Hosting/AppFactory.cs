@@ -23,7 +23,13 @@ internal sealed class AppFactory(
         // Port 1 on loopback: nothing listens, so the AMQP probe fails fast with "connection refused".
         ["ServiceBus:ConnectionString"] = "Endpoint=amqp://127.0.0.1:1/;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true",
         ["ServiceBus:ConnectTimeout"] = "00:00:02",
+        ["Auth:Audience"] = "ecosystemflows-tests",
+        ["Auth:Issuer"] = "ecosystemflows-tests",
+        ["Auth:DevelopmentSigningKey"] = TestSigningKey,
     };
+
+    /// <summary>A development signing key used only by these tests.</summary>
+    public const string TestSigningKey = "dGVzdHMtb25seS1zaWduaW5nLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -49,15 +49,16 @@ public sealed class TelemetryTests
     /// <summary>Adds an endpoint that does library work on an <c>EcosystemFlows.*</c> source.</summary>
     private sealed class ProbeEndpointFilter : IStartupFilter
     {
+        // Runs ahead of the app's pipeline, so the test endpoint is matched before the app's fallback policy.
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
-            next(app);
             app.UseRouting();
             app.UseEndpoints(endpoints => endpoints.MapGet("/_probe", () =>
             {
                 using var work = LibrarySource.StartActivity("library-work");
                 return "ok";
-            }));
+            }).AllowAnonymous());
+            next(app);
         };
     }
 }

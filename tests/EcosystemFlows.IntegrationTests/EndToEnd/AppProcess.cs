@@ -47,6 +47,8 @@ internal sealed class AppProcess : IAsyncDisposable
         ["Cosmos__AccountKey"] = LocalServices.CosmosKey,
         ["Cosmos__DatabaseName"] = "ecosystemflows-e2e",
         ["ServiceBus__ConnectionString"] = LocalServices.ServiceBusConnectionString,
+        ["Auth__Audience"] = "ecosystemflows-e2e",
+        ["Auth__DevelopmentSigningKey"] = Convert.ToBase64String("end-to-end-tests-only-signing-key!"u8),
     };
 
     public static AppProcess Start(IReadOnlyDictionary<string, string> settings)

@@ -1,0 +1,105 @@
+using System.Security.Claims;
+using EcosystemFlows.Azure.Configuration;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace EcosystemFlows.Functions.Security;
+
+/// <summary>Roles carried in the token's <c>roles</c> claim, and the policies built on them.</summary>
+public static class Roles
+{
+    public const string Partner = "partner";
+    public const string Approver = "approver";
+    public const string Operator = "operator";
+    public const string Integration = "integration";
+
+    /// <summary>Every role, for validation of minted tokens.</summary>
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Partner, Approver, Operator, Integration };
+}
+
+/// <summary>Claim types of our tokens (kept as issued: no inbound claim mapping).</summary>
+public static class ClaimNames
+{
+    public const string Subject = "sub";
+    public const string Organisation = "org";
+    public const string Roles = "roles";
+}
+
+/// <summary>JWT bearer authentication, role policies and RFC 9457 answers for 401 and 403.</summary>
+internal static class SecurityExtensions
+{
+    public static IServiceCollection AddApiSecurity(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<AuthOptions>(AuthOptions.SectionName);
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
+        // Deny by default: an endpoint without its own rule still needs an authenticated caller.
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(Roles.Partner, p => p.RequireRole(Roles.Partner).RequireClaim(ClaimNames.Organisation))
+            .AddPolicy(Roles.Approver, p => p.RequireRole(Roles.Approver))
+            .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator))
+            .AddPolicy(Roles.Integration, p => p.RequireRole(Roles.Integration));
+        return services;
+    }
+
+    private static void Configure(JwtBearerOptions jwt, AuthOptions auth)
+    {
+        jwt.MapInboundClaims = false;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidAudience = auth.Audience,
+            NameClaimType = ClaimNames.Subject,
+            RoleClaimType = ClaimNames.Roles,
+            ClockSkew = TimeSpan.FromMinutes(1),
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+        };
+        if (auth.UsesDevelopmentIssuer)
+        {
+            jwt.TokenValidationParameters.ValidIssuer = auth.Issuer;
+            jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(auth.DevelopmentKeyBytes);
+        }
+        else
+        {
+            jwt.Authority = auth.Authority!.ToString();
+        }
+
+        jwt.Events = new JwtBearerEvents
+        {
+            OnChallenge = async context =>
+            {
+                context.HandleResponse();
+                var detail = context.AuthenticateFailure is { } failure
+                    ? $"The bearer token was rejected: {failure.GetType().Name}."
+                    : "A bearer token is required.";
+                await WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+            },
+            OnForbidden = context => WriteProblemAsync(context.HttpContext, StatusCodes.Status403Forbidden, "Forbidden", "The token lacks the role this operation needs."),
+        };
+    }
+
+    private static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    /// <summary>The caller's user id (<c>sub</c>).</summary>
+    public static string UserId(this ClaimsPrincipal user) => user.FindFirstValue(ClaimNames.Subject) ?? "";
+
+    /// <summary>The caller's organisation (partner id, <c>org</c>), or null.</summary>
+    public static string? Organisation(this ClaimsPrincipal user) => user.FindFirstValue(ClaimNames.Organisation);
+}
