@@ -24,7 +24,7 @@ public sealed class AmqpReadinessCheck(IOptions<ServiceBusOptions> options)
         {
             // Azure Service Bus authenticates per link through CBS after an anonymous SASL handshake.
             factory.SASL.Profile = SaslProfile.Anonymous;
-            address = new Address(parsed.Host, parsed.Port, null, null, "/", "amqps");
+            address = new Address(parsed.Host, parsed.Port, null, null, "/", parsed.UseTls ? "amqps" : "amqp");
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

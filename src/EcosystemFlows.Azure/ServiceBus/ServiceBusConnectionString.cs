@@ -21,8 +21,11 @@ public sealed record ServiceBusConnectionString(
     /// <summary>The broker's host name.</summary>
     public string Host => Endpoint.Host;
 
-    /// <summary>True when the connection uses TLS (always, except for a development emulator).</summary>
-    public bool UseTls => !UseDevelopmentEmulator;
+    /// <summary>
+    /// True when the connection uses TLS: always for <c>sb://</c> and <c>amqps://</c>, never for a
+    /// development emulator or an explicit <c>amqp://</c> endpoint (an in-process test peer).
+    /// </summary>
+    public bool UseTls => !UseDevelopmentEmulator && !Endpoint.Scheme.Equals("amqp", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The TCP port: the endpoint's explicit port, else 5671 with TLS or 5672 without.</summary>
     public int Port => Endpoint.IsDefaultPort || Endpoint.Port <= 0 ? (UseTls ? AmqpsPort : AmqpPort) : Endpoint.Port;

@@ -12,9 +12,62 @@ public sealed class ServiceBusOptions : IValidatableObject
     [Required(ErrorMessage = "is required")]
     public string ConnectionString { get; set; } = "";
 
+    /// <summary>
+    /// The namespace host (<c>ns.servicebus.windows.net</c>) that infra emits for managed-identity access.
+    /// Not used yet: connecting without a key needs a Microsoft Entra <see cref="Auth.ICbsTokenProvider"/>
+    /// (issue 9); until then <see cref="ConnectionString"/> is required.
+    /// </summary>
+    public string? FullyQualifiedNamespace { get; set; }
+
     /// <summary>How long opening an AMQP connection may take before it counts as failed.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:02:00", ErrorMessage = "must be between 1 second and 2 minutes")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one send, settlement send or CBS request may take before it counts as failed.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00", ErrorMessage = "must be between 1 second and 5 minutes")]
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest wait between reconnect attempts (the backoff doubles from 200 ms up to this).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "must be between 1 second and 10 minutes")]
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Link credit (prefetch) per listener. At least 100: RabbitMQ 3.10 can overrun small credit, and
+    /// AMQPNetLite then drops the connection.
+    /// </summary>
+    [Range(100, 5000, ErrorMessage = "must be between 100 and 5000")]
+    public int PrefetchCount { get; set; } = 200;
+
+    /// <summary>Messages one listener handles at the same time.</summary>
+    [Range(1, 1000, ErrorMessage = "must be between 1 and 1000")]
+    public int MaxConcurrentCalls { get; set; } = 16;
+
+    /// <summary>
+    /// Deliveries after which a failing message is dead-lettered (Service Bus's MaxDeliveryCount; enforced
+    /// by this client too, since the local broker does not count).
+    /// </summary>
+    [Range(1, 2000, ErrorMessage = "must be between 1 and 2000")]
+    public int MaxDeliveryCount { get; set; } = 5;
+
+    /// <summary>Larger messages are dead-lettered unread (Service Bus standard tier allows 256 KiB).</summary>
+    [Range(1024, 100 * 1024 * 1024, ErrorMessage = "must be between 1 KiB and 100 MiB")]
+    public int MaxMessageBytes { get; set; } = 256 * 1024;
+
+    /// <summary>How long a stopping listener waits for handlers in flight before cancelling them.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "must be between 0 and 10 minutes")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Lifetime of a SAS token put on the CBS node; it is renewed when 80 % of it has passed.</summary>
+    [Range(typeof(TimeSpan), "00:05:00", "1.00:00:00", ErrorMessage = "must be between 5 minutes and 1 day")]
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The topic workflow events are published to.</summary>
+    [Required(ErrorMessage = "is required")]
+    public string EventsTopic { get; set; } = "offering-events";
+
+    /// <summary>The CloudEvents <c>source</c> of published events (a URI reference).</summary>
+    [Required(ErrorMessage = "is required")]
+    public string EventSource { get; set; } = "/ecosystemflows/workflows";
 
     /// <summary>The parsed connection string (valid once options validation has passed).</summary>
     public ServiceBusConnectionString Parsed => ServiceBusConnectionString.Parse(ConnectionString);

@@ -30,6 +30,16 @@ public sealed class ServiceBusConnectionStringTests
     }
 
     [Fact]
+    public void Parse_ExplicitAmqpEndpointWithoutEmulator_PlainAmqpOn5672()
+    {
+        var parsed = ServiceBusConnectionString.Parse("Endpoint=amqp://127.0.0.1/;SharedAccessKeyName=k;SharedAccessKey=v");
+
+        Assert.False(parsed.UseTls);
+        Assert.False(parsed.UseDevelopmentEmulator);
+        Assert.Equal(5672, parsed.Port);
+    }
+
+    [Fact]
     public void Parse_DevelopmentEmulatorWithoutPort_Defaults5672()
     {
         var parsed = ServiceBusConnectionString.Parse("Endpoint=sb://localhost;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true");
