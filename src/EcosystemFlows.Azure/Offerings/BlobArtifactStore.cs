@@ -24,14 +24,14 @@ public sealed class BlobArtifactStore(BlobServiceClient blobs) : IArtifactStore
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>An artefact's content and type, or null when missing.</summary>
-    public async Task<(BinaryData Content, string ContentType)?> ReadAsync(string offeringId, string name, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async Task<Artifact?> ReadAsync(string offeringId, string name, CancellationToken cancellationToken)
     {
         var blob = _container.GetBlobClient($"{offeringId}/{name}");
         try
         {
             var download = await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false);
-            return (download.Value.Content, download.Value.Details.ContentType);
+            return new Artifact(download.Value.Content.ToMemory(), download.Value.Details.ContentType);
         }
         catch (global::Azure.RequestFailedException ex) when (ex.Status == 404)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using EcosystemFlows.Domain.Partners;
 using EcosystemFlows.Domain.Ports;
 using Microsoft.Azure.Cosmos;
@@ -10,7 +11,7 @@ public sealed class CosmosPartnerDirectory(OfferingData data) : IPartnerDirector
 {
     private const string Type = "partner";
 
-    /// <summary>Creates or replaces a partner's registration.</summary>
+    /// <inheritdoc />
     public async Task UpsertAsync(Partner partner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(partner);
@@ -28,6 +29,15 @@ public sealed class CosmosPartnerDirectory(OfferingData data) : IPartnerDirector
             .Select(id => OfferingData.ReadAsync<Partner>(data.Partners, id, id, cancellationToken))).ConfigureAwait(false);
         return reads.OfType<Partner>().ToDictionary(p => p.PartnerId, StringComparer.Ordinal);
     }
+
+    /// <inheritdoc />
+    public Task<Page<Partner>> ListAsync(string? continuationToken, int pageSize, CancellationToken cancellationToken) =>
+        OfferingData.QueryPageAsync<Partner>(
+            data.Partners,
+            new QueryDefinition("SELECT * FROM c WHERE c.docType = @type ORDER BY c.partnerId").WithParameter("@type", Type),
+            continuationToken,
+            pageSize,
+            cancellationToken);
 }
 
 /// <summary>
@@ -53,7 +63,8 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
             }
         }
 
-        using var document = OfferingData.ToDocument(snapshot, SnapshotId, "offeringId", snapshot.OfferingId, SnapshotId);
+        using var document = OfferingData.ToDocument(snapshot, SnapshotId, "offeringId", snapshot.OfferingId, SnapshotId,
+            ("memberIds", new JsonArray([.. snapshot.Terms.Members.Select(m => JsonValue.Create(m.PartnerId))])));
         using var upserted = await data.Offerings.UpsertItemStreamAsync(document, key, cancellationToken: cancellationToken).ConfigureAwait(false);
         upserted.EnsureSuccessStatusCode();
     }
@@ -71,16 +82,27 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
         return await OfferingData.QueryAllAsync<OfferingSnapshot>(data.Offerings, query, partitionKey: null, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>An offering's snapshot, or null.</summary>
+    /// <inheritdoc />
     public Task<OfferingSnapshot?> GetAsync(string offeringId, CancellationToken cancellationToken) =>
         OfferingData.ReadAsync<OfferingSnapshot>(data.Offerings, SnapshotId, offeringId, cancellationToken);
 
-    /// <summary>An offering's audit trail in order.</summary>
+    /// <inheritdoc />
     public async Task<IReadOnlyList<AuditEntry>> GetAuditAsync(string offeringId, CancellationToken cancellationToken)
     {
         var query = new QueryDefinition("SELECT * FROM c WHERE c.docType = @type").WithParameter("@type", "audit");
         var entries = await OfferingData.QueryAllAsync<AuditEntry>(data.Offerings, query, offeringId, cancellationToken).ConfigureAwait(false);
         return [.. entries.OrderBy(e => e.Sequence)];
+    }
+
+    /// <inheritdoc />
+    public Task<Page<OfferingSnapshot>> ListForPartnerAsync(string partnerId, string? stage, string? continuationToken, int pageSize, CancellationToken cancellationToken)
+    {
+        var text = "SELECT * FROM c WHERE c.docType = @type AND ARRAY_CONTAINS(c.memberIds, @partner)" + (stage is null ? "" : " AND c.stage = @stage");
+        var query = new QueryDefinition(text + " ORDER BY c.offeringId")
+            .WithParameter("@type", SnapshotId)
+            .WithParameter("@partner", partnerId)
+            .WithParameter("@stage", stage);
+        return OfferingData.QueryPageAsync<OfferingSnapshot>(data.Offerings, query, continuationToken, pageSize, cancellationToken);
     }
 }
 

@@ -51,12 +51,17 @@ public sealed class OfferingData(CosmosClient client, IOptions<CosmosOptions> op
     }
 
     /// <summary>Serializes <paramref name="value"/> as a document with the given id, partition-key field and <c>docType</c> (not <c>type</c>: partners have a Type).</summary>
-    public static MemoryStream ToDocument<T>(T value, string id, string partitionKeyField, string partitionKey, string type)
+    public static MemoryStream ToDocument<T>(T value, string id, string partitionKeyField, string partitionKey, string type, params (string Name, JsonNode Value)[] extra)
     {
         var node = JsonSerializer.SerializeToNode(value, Json)!.AsObject();
         node["id"] = id;
         node[partitionKeyField] = partitionKey;
         node["docType"] = type;
+        foreach (var (name, extraValue) in extra)
+        {
+            node[name] = extraValue;
+        }
+
         node.TryAdd("schemaVersion", 1);
         var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream))
@@ -80,6 +85,22 @@ public sealed class OfferingData(CosmosClient client, IOptions<CosmosOptions> op
 
         response.EnsureSuccessStatusCode();
         return await JsonSerializer.DeserializeAsync<T>(response.Content, Json, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One page of a cross-partition query, resumed from <paramref name="continuationToken"/>.</summary>
+    public static async Task<Domain.Ports.Page<T>> QueryPageAsync<T>(Container container, QueryDefinition query, string? continuationToken, int pageSize, CancellationToken cancellationToken)
+    {
+        using var iterator = container.GetItemQueryStreamIterator(query, continuationToken, new QueryRequestOptions { MaxItemCount = pageSize });
+        if (!iterator.HasMoreResults)
+        {
+            return new Domain.Ports.Page<T>([], null);
+        }
+
+        using var page = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+        page.EnsureSuccessStatusCode();
+        var body = await JsonNode.ParseAsync(page.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var items = body!["Documents"]!.AsArray().Select(d => d.Deserialize<T>(Json)!).ToList();
+        return new Domain.Ports.Page<T>(items, page.ContinuationToken);
     }
 
     /// <summary>Runs a parameterized query to the end (all pages), deserializing each document.</summary>

@@ -8,7 +8,16 @@ public interface IPartnerDirectory
 {
     /// <summary>The partners with these ids that exist; missing ids are simply absent from the result.</summary>
     Task<IReadOnlyDictionary<string, Partner>> GetManyAsync(IReadOnlyCollection<string> partnerIds, CancellationToken cancellationToken);
+
+    /// <summary>Creates or replaces a partner's registration.</summary>
+    Task UpsertAsync(Partner partner, CancellationToken cancellationToken);
+
+    /// <summary>One page of partners ordered by id, and the token of the next page (null on the last).</summary>
+    Task<Page<Partner>> ListAsync(string? continuationToken, int pageSize, CancellationToken cancellationToken);
 }
+
+/// <summary>One page of a listing; <paramref name="ContinuationToken"/> is null on the last page.</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? ContinuationToken);
 
 /// <summary>One entry of an offering's audit trail / attribution ledger: who did what, when.</summary>
 /// <param name="EntryId">Stable id (the transition's event id), so a retried write never duplicates an entry.</param>
@@ -40,6 +49,15 @@ public interface IOfferingStore
 
     /// <summary>Active offerings (not rejected, expired, cancelled or retired) in a catalog category, other than <paramref name="excludeOfferingId"/>.</summary>
     Task<IReadOnlyList<OfferingSnapshot>> FindActiveAsync(string catalogId, string category, string excludeOfferingId, CancellationToken cancellationToken);
+
+    /// <summary>An offering's snapshot, or null.</summary>
+    Task<OfferingSnapshot?> GetAsync(string offeringId, CancellationToken cancellationToken);
+
+    /// <summary>An offering's audit trail in order.</summary>
+    Task<IReadOnlyList<AuditEntry>> GetAuditAsync(string offeringId, CancellationToken cancellationToken);
+
+    /// <summary>One page of the offerings <paramref name="partnerId"/> is a member of, optionally in one stage.</summary>
+    Task<Page<OfferingSnapshot>> ListForPartnerAsync(string partnerId, string? stage, string? continuationToken, int pageSize, CancellationToken cancellationToken);
 }
 
 /// <summary>The distributor's catalog: SKUs unique per catalog (Cosmos container <c>catalog</c>).</summary>
@@ -73,4 +91,10 @@ public interface IArtifactStore
 {
     /// <summary>Writes (or overwrites with identical content) an artefact.</summary>
     Task WriteAsync(string offeringId, string name, string contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>An artefact's content and type, or null when missing.</summary>
+    Task<Artifact?> ReadAsync(string offeringId, string name, CancellationToken cancellationToken);
 }
+
+/// <summary>An artefact's bytes and content type.</summary>
+public sealed record Artifact(ReadOnlyMemory<byte> Content, string ContentType);

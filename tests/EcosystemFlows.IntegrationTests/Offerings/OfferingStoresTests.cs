@@ -56,6 +56,45 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListForPartner_PagesMemberOfferingsAndFiltersStage()
+    {
+        var store = new CosmosOfferingStore(_data);
+        var terms = Examples.Terms();
+        for (var i = 0; i < 5; i++)
+        {
+            var members = i == 4 ? [terms.Members[0], terms.Members[1] with { PartnerId = "adatum" }] : terms.Members;
+            await store.RecordAsync(
+                new OfferingSnapshot($"off-{i}", "contoso", terms with { Members = members }, i == 0 ? "Launched" : "AwaitingSignOffs", true, null),
+                new AuditEntry($"off-{i}-1", 1, DateTime.UnixEpoch, "system", "x", "x"),
+                CancellationToken.None);
+        }
+
+        var first = await store.ListForPartnerAsync("northwind", null, null, 2, CancellationToken.None);
+        var second = await store.ListForPartnerAsync("northwind", null, first.ContinuationToken, 2, CancellationToken.None);
+        var launched = await store.ListForPartnerAsync("contoso", "Launched", null, 10, CancellationToken.None);
+
+        Assert.Equal(["off-0", "off-1"], first.Items.Select(o => o.OfferingId));
+        Assert.Equal(["off-2", "off-3"], second.Items.Select(o => o.OfferingId));
+        Assert.Equal(["off-0"], launched.Items.Select(o => o.OfferingId));
+    }
+
+    [Fact]
+    public async Task Partners_List_PagesInIdOrder()
+    {
+        var directory = new CosmosPartnerDirectory(_data);
+        foreach (var partner in Examples.Partners().Values)
+        {
+            await directory.UpsertAsync(partner, CancellationToken.None);
+        }
+
+        var first = await directory.ListAsync(null, 2, CancellationToken.None);
+        var rest = await directory.ListAsync(first.ContinuationToken, 2, CancellationToken.None);
+
+        Assert.Equal(["contoso", "fabrikam"], first.Items.Select(p => p.PartnerId));
+        Assert.Equal(["northwind"], rest.Items.Select(p => p.PartnerId));
+    }
+
+    [Fact]
     public async Task FindActive_OnlySameCatalogCategoryActiveAndNotSelf()
     {
         var store = new CosmosOfferingStore(_data);
@@ -129,8 +168,8 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
         await artifacts.WriteAsync(offeringId, "offering-sheet.md", "text/markdown", "# v2"u8.ToArray(), CancellationToken.None);
         var read = await artifacts.ReadAsync(offeringId, "offering-sheet.md", CancellationToken.None);
 
-        Assert.Equal("# v2", read!.Value.Content.ToString());
-        Assert.Equal("text/markdown", read.Value.ContentType);
+        Assert.Equal("# v2", System.Text.Encoding.UTF8.GetString(read!.Content.Span));
+        Assert.Equal("text/markdown", read.ContentType);
         Assert.Null(await artifacts.ReadAsync(offeringId, "missing.json", CancellationToken.None));
     }
 }

@@ -1,0 +1,276 @@
+using EcosystemFlows.Azure.ServiceBus.Events;
+using EcosystemFlows.Domain.Offerings;
+using EcosystemFlows.Domain.Partners;
+using EcosystemFlows.Domain.Ports;
+using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.Durable;
+using EcosystemFlows.Durable.Testing;
+using EcosystemFlows.Functions.Workflows.JointOffering;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EcosystemFlows.Functions.Tests.Workflows;
+
+/// <summary>Every path of the joint-offering workflow on the in-memory host, days of deadlines on a fake clock.</summary>
+public sealed class JointOfferingTests : IAsyncLifetime
+{
+    private const string OfferingId = "off-1";
+    private static readonly TimeSpan Window = TimeSpan.FromDays(10);
+    private readonly InMemoryPorts _ports = new();
+    private DurableTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await StartHostAsync(_ports, deliverTwice: false);
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Run_AllGatesApprove_LaunchesWithSkuSupportSheetAndEvents()
+    {
+        await StartAsync();
+
+        await ApproveAllAsync(OfferingId);
+
+        var status = await StatusAsync();
+        Assert.Equal(OfferingStage.Launched, status.Stage);
+        var sku = Assert.Single(_ports.Skus);
+        Assert.Equal((OfferingId, false), sku.Value);
+        Assert.Equal(status.SkuCode, sku.Key.Split('/')[1]);
+        Assert.Equal(["fabrikam", "northwind", "contoso"], _ports.Support[OfferingId].Select(a => a.OwnerPartnerId));
+        Assert.Contains($"{OfferingId}/{WriteOfferingSheetActivity.MarkdownName}", _ports.Artifacts.Keys);
+        Assert.Equal(
+            [
+                "offering.submitted", "partner.verified", "partner.verified", "partner.verified",
+                "signoff.requested", "signoff.requested", "signoff.requested", "signoff.requested", "signoff.requested",
+                "signoff.recorded", "signoff.recorded", "signoff.recorded", "signoff.recorded", "signoff.recorded",
+                "offering.approved", "sku.created", "support.assigned", "offering.launched",
+            ],
+            _ports.EventTypes(OfferingId));
+        var audit = _ports.Audit[OfferingId];
+        Assert.Equal(Enumerable.Range(1, audit.Count), audit.Select(a => a.Sequence));
+        Assert.Contains(audit, a => a.Actor == "carol" && a.Action == "signoff.recorded");
+    }
+
+    [Fact]
+    public async Task Run_SuspendedMember_FailsVerificationWithoutAskingForSignOffs()
+    {
+        _ports.Partners["northwind"] = Examples.Integrator with { Status = PartnerStatus.Suspended };
+
+        await StartAsync();
+        var result = await _host.WaitForCompletionAsync(OfferingId);
+
+        Assert.Equal(OfferingStage.VerificationFailed, result.ReadOutputAs<JointOfferingResult>()!.Stage);
+        Assert.Contains("partner.verification-failed", _ports.EventTypes(OfferingId));
+        Assert.DoesNotContain("signoff.requested", _ports.EventTypes(OfferingId));
+    }
+
+    [Fact]
+    public async Task Run_ActiveOfferingSharesAMemberInCategory_AddsConflictReviewGate()
+    {
+        _ports.Offerings["off-0"] = new OfferingSnapshot("off-0", "contoso", Examples.Terms(), "Launched", IsActive: true, "JO-SEC-AAAAAAAA");
+
+        await StartAsync();
+
+        var status = await StatusAsync();
+        Assert.Contains(status.Gates, g => g.GateId == Governance.ConflictReviewGateId && g.Approvers.SequenceEqual(["carol"]));
+        Assert.Contains("conflict.detected", _ports.EventTypes(OfferingId));
+        await ApproveAllAsync(OfferingId);
+        Assert.Equal(OfferingStage.Launched, (await StatusAsync()).Stage);
+    }
+
+    [Fact]
+    public async Task Run_OneGateRejects_EndsRejectedWithReason()
+    {
+        await StartAsync();
+        var hash = Examples.Terms().TermsHash;
+
+        await RaiseAsync(OfferingId, new SignOffDecision("member-contoso", "alice", true, null, hash));
+        await RaiseAsync(OfferingId, new SignOffDecision("legal", "ivan", false, "liability cap missing", hash));
+        var result = (await _host.WaitForCompletionAsync(OfferingId)).ReadOutputAs<JointOfferingResult>()!;
+
+        Assert.Equal(OfferingStage.Rejected, result.Stage);
+        Assert.Contains("liability cap missing", result.Reason, StringComparison.Ordinal);
+        Assert.Equal("offering.rejected", _ports.EventTypes(OfferingId)[^1]);
+        Assert.Empty(_ports.Skus);
+    }
+
+    [Fact]
+    public async Task Run_NoDecisions_RemindsAt50And80PercentEscalatesOnceThenExpires()
+    {
+        await StartAsync();
+        var start = _host.Clock.GetUtcNow();
+
+        await _host.AdvanceTimeAsync(TimeSpan.FromDays(5));
+        Assert.Single(_ports.EventTypes(OfferingId), "signoff.reminder");
+        await _host.AdvanceTimeAsync(TimeSpan.FromDays(3));
+        Assert.Equal(2, _ports.EventTypes(OfferingId).Count(t => t == "signoff.reminder"));
+        await _host.AdvanceTimeAsync(TimeSpan.FromDays(2));
+        var escalated = await StatusAsync();
+        Assert.True(escalated.Escalated);
+        Assert.Equal((start + TimeSpan.FromDays(15)).UtcDateTime, escalated.Deadline);
+        Assert.Contains("signoff.escalated", _ports.EventTypes(OfferingId));
+        await _host.AdvanceTimeAsync(TimeSpan.FromDays(5));
+        var result = (await _host.WaitForCompletionAsync(OfferingId)).ReadOutputAs<JointOfferingResult>()!;
+
+        Assert.Equal(OfferingStage.Expired, result.Stage);
+        Assert.Equal("offering.expired", _ports.EventTypes(OfferingId)[^1]);
+    }
+
+    [Fact]
+    public async Task Run_DecisionsFromStrangersOrForOldTerms_AreIgnored()
+    {
+        await StartAsync();
+        var hash = Examples.Terms().TermsHash;
+
+        await RaiseAsync(OfferingId, new SignOffDecision("member-contoso", "mallory", false, "not mine", hash));
+        await RaiseAsync(OfferingId, new SignOffDecision("member-contoso", "alice", false, "old terms", "v1:old"));
+        await RaiseAsync(OfferingId, new SignOffDecision("no-such-gate", "alice", false, null, hash));
+
+        var status = await StatusAsync();
+        Assert.Equal(OfferingStage.AwaitingSignOffs, status.Stage);
+        Assert.All(status.Gates, g => Assert.Equal("Pending", g.State));
+        Assert.Equal(3, _ports.EventTypes(OfferingId).Count(t => t == "signoff.ignored"));
+    }
+
+    [Fact]
+    public async Task Cancel_DuringSignOffs_EndsCancelledWithNothingToCompensate()
+    {
+        await StartAsync();
+
+        await RaiseAsync(OfferingId, new CancelRequest("contoso", "alice", "partner left"), OfferingEvents.Cancel);
+        var result = (await _host.WaitForCompletionAsync(OfferingId)).ReadOutputAs<JointOfferingResult>()!;
+
+        Assert.Equal(OfferingStage.Cancelled, result.Stage);
+        Assert.Empty(_ports.Skus);
+        Assert.Equal("offering.cancelled", _ports.EventTypes(OfferingId)[^1]);
+    }
+
+    [Fact]
+    public async Task Cancel_AfterApprovalBeforeLaunch_RetiresTheDraftSku()
+    {
+        await StartAsync();
+        _ports.HoldSkuClaims = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gates = (await StatusAsync()).Gates;
+        foreach (var gate in gates.SkipLast(1))
+        {
+            await RaiseAsync(OfferingId, new SignOffDecision(gate.GateId, gate.Approvers[0], true, null, Examples.Terms().TermsHash));
+        }
+
+        // The last approval starts the SKU step; the cancel arrives while it is in flight.
+        await _host.Client.RaiseEventAsync(OfferingId, OfferingEvents.SignOff, new SignOffDecision(gates[^1].GateId, gates[^1].Approvers[0], true, null, Examples.Terms().TermsHash));
+        await _ports.SkuClaimStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await _host.Client.RaiseEventAsync(OfferingId, OfferingEvents.Cancel, new CancelRequest("contoso", "alice", "changed our mind"));
+        _ports.HoldSkuClaims.SetResult();
+        var result = (await _host.WaitForCompletionAsync(OfferingId)).ReadOutputAs<JointOfferingResult>()!;
+
+        Assert.Equal(OfferingStage.Cancelled, result.Stage);
+        Assert.True(Assert.Single(_ports.Skus).Value.Retired);
+        Assert.Empty(_ports.Support);
+        Assert.DoesNotContain("offering.launched", _ports.EventTypes(OfferingId));
+    }
+
+    [Fact]
+    public async Task Amend_AfterLaunch_NewRoundSignsNewTermsWhileOldStayInForce()
+    {
+        await StartAsync();
+        await ApproveAllAsync(OfferingId);
+        var amended = Examples.Terms() with { Pricing = new Pricing(1599m, "EUR", BillingTerm.Monthly) };
+
+        await RaiseAsync(OfferingId, new AmendRequest("contoso", "alice", amended), OfferingEvents.Amend);
+        var roundId = $"{OfferingId}~amendment-1";
+        var during = await StatusAsync();
+        Assert.Equal(Examples.Terms().TermsHash, _ports.Offerings[OfferingId].Terms.TermsHash);
+        await ApproveAllAsync(roundId, amended.TermsHash);
+
+        var after = await StatusAsync();
+        Assert.Equal(OfferingStage.Amending, during.Stage);
+        Assert.Equal(OfferingStage.Launched, after.Stage);
+        Assert.Equal(amended.TermsHash, after.TermsHash);
+        Assert.Equal("offering.amended", _ports.EventTypes(OfferingId)[^1]);
+        Assert.Equal(amended.TermsHash, _ports.Offerings[OfferingId].Terms.TermsHash);
+    }
+
+    [Fact]
+    public async Task Retire_AfterLaunch_RetiresSkuAndEndsSupport()
+    {
+        await StartAsync();
+        await ApproveAllAsync(OfferingId);
+
+        await RaiseAsync(OfferingId, new RetireRequest("contoso", "alice", "end of life"), OfferingEvents.Retire);
+        var result = (await _host.WaitForCompletionAsync(OfferingId)).ReadOutputAs<JointOfferingResult>()!;
+
+        Assert.Equal(OfferingStage.Retired, result.Stage);
+        Assert.True(Assert.Single(_ports.Skus).Value.Retired);
+        Assert.Empty(_ports.Support);
+        Assert.Equal("offering.retired", _ports.EventTypes(OfferingId)[^1]);
+    }
+
+    [Fact]
+    public async Task Run_EveryMessageDeliveredTwice_SameEventsAuditAndOneSku()
+    {
+        var ports = new InMemoryPorts();
+        await using var host = await StartHostAsync(ports, deliverTwice: true);
+        await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JointOfferingOrchestrator), Input(), new StartOrchestrationOptions { InstanceId = OfferingId });
+        await host.WaitForIdleAsync();
+        var hash = Examples.Terms().TermsHash;
+        var gates = (await host.Client.GetInstanceAsync(OfferingId, true))!.ReadCustomStatusAs<OfferingStatus>()!.Gates;
+        foreach (var gate in gates)
+        {
+            await host.Client.RaiseEventAsync(OfferingId, OfferingEvents.SignOff, new SignOffDecision(gate.GateId, gate.Approvers[0], true, null, hash));
+            await host.WaitForIdleAsync();
+        }
+
+        var status = (await host.Client.GetInstanceAsync(OfferingId, true))!.ReadCustomStatusAs<OfferingStatus>()!;
+        Assert.Equal(OfferingStage.Launched, status.Stage);
+        Assert.Single(ports.Skus);
+        Assert.Equal(18, ports.EventTypes(OfferingId).Count);
+        Assert.Equal(18, ports.Audit[OfferingId].Count);
+    }
+
+    private static JointOfferingInput Input() => new(OfferingId, "contoso", "alice", Examples.Terms(), Window);
+
+    private static async Task<DurableTestHost> StartHostAsync(InMemoryPorts ports, bool deliverTwice)
+    {
+        foreach (var partner in Examples.Partners().Values)
+        {
+            ports.Partners[partner.PartnerId] = partner;
+        }
+
+        return await DurableTestHost.StartAsync(r => r.AddJointOffering(), options =>
+        {
+            options.StartTime = new DateTimeOffset(Examples.Today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            options.DeliverEveryMessageTwice = deliverTwice;
+            options.ConfigureServices = services =>
+            {
+                services.AddSingleton<IPartnerDirectory>(ports);
+                services.AddSingleton<IOfferingStore>(ports);
+                services.AddSingleton<ICatalog>(ports);
+                services.AddSingleton<ISupportRouting>(ports);
+                services.AddSingleton<IArtifactStore>(ports);
+                services.AddSingleton<IEventPublisher>(ports);
+            };
+        });
+    }
+
+    private async Task StartAsync()
+    {
+        await _host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JointOfferingOrchestrator), Input(), new StartOrchestrationOptions { InstanceId = OfferingId });
+        await _host.WaitForIdleAsync();
+    }
+
+    private async Task<OfferingStatus> StatusAsync(string instanceId = OfferingId) =>
+        (await _host.Client.GetInstanceAsync(instanceId, true))!.ReadCustomStatusAs<OfferingStatus>()!;
+
+    private async Task RaiseAsync(string instanceId, object payload, string eventName = OfferingEvents.SignOff)
+    {
+        await _host.Client.RaiseEventAsync(instanceId, eventName, payload);
+        await _host.WaitForIdleAsync();
+    }
+
+    private async Task ApproveAllAsync(string instanceId, string? termsHash = null)
+    {
+        var hash = termsHash ?? Examples.Terms().TermsHash;
+        foreach (var gate in (await StatusAsync(instanceId)).Gates)
+        {
+            await RaiseAsync(instanceId, new SignOffDecision(gate.GateId, gate.Approvers[0], true, "ok", hash));
+        }
+    }
+}
