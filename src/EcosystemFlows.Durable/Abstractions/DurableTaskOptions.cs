@@ -19,6 +19,31 @@ public sealed class DurableTaskOptions
     [Range(1, 256)]
     public int MaxConcurrentActivities { get; set; } = 4;
 
+    /// <summary>
+    /// Most control messages of one instance applied in one episode (messages that arrived while the instance
+    /// was busy). 1 (default) keeps one message per episode, so episode boundaries, and with them recorded
+    /// histories, do not depend on timing; a storage backend raises it (<c>UseAzureStorageBackend()</c>: 100)
+    /// because every episode costs round trips. Stays well below <see cref="MaxProcessedMessageIds"/>, so a
+    /// batch never evicts its own ids.
+    /// </summary>
+    [Range(1, 200)]
+    public int MaxBatchSize { get; set; } = 1;
+
+    /// <summary>
+    /// Instances whose last committed state a worker keeps to skip reading it back in the next episode (0: off).
+    /// Least recently used ones are dropped, so memory stays bounded however many instances are idle.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int InstanceCacheSize { get; set; } = 1_000;
+
+    /// <summary>
+    /// Applies an activity's result on the instance's chain in the worker that ran it, instead of sending it
+    /// through the control queue; the work item is deleted only after that commit, so a crash re-runs the
+    /// activity. Off by default (results take the queue, as in Durable Task); a storage backend turns it on
+    /// (<c>UseAzureStorageBackend()</c>) because it saves a queue send, receive and delete per activity.
+    /// </summary>
+    public bool DeliverActivityResultsLocally { get; set; }
+
     /// <summary>Receives after which a message that keeps failing moves to the poison store.</summary>
     [Range(1, 1000)]
     public int MaxDequeueCount { get; set; } = 5;

@@ -21,6 +21,13 @@ internal sealed class ActivityMessageProcessor(
 
     public async Task ProcessAsync(TaskMessage message, CancellationToken cancellationToken)
     {
+        var reply = await RunToReplyAsync(message).ConfigureAwait(false);
+        await dispatcher.SendAsync(DispatchQueue.Control, reply, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs the activity and returns the result message for its orchestration, without sending it.</summary>
+    public async Task<TaskMessage> RunToReplyAsync(TaskMessage message)
+    {
         if (message.Event is not TaskScheduledEvent scheduled || message.ExecutionId is null)
         {
             throw new InvalidOperationException($"Work item {message.Id} does not carry a TaskScheduled event with an execution id.");
@@ -28,8 +35,7 @@ internal sealed class ActivityMessageProcessor(
 
         var result = await RunAsync(message, scheduled, message.ExecutionId).ConfigureAwait(false);
         Log.ActivityFinished(_logger, scheduled.Name, scheduled.EventId, message.InstanceId, result is TaskCompletedEvent ? "completed" : "failed");
-        var reply = new TaskMessage(MessageIds.ForTask(message.InstanceId, message.ExecutionId, scheduled.EventId, "result"), message.InstanceId, message.ExecutionId, result);
-        await dispatcher.SendAsync(DispatchQueue.Control, reply, null, cancellationToken).ConfigureAwait(false);
+        return new TaskMessage(MessageIds.ForTask(message.InstanceId, message.ExecutionId, scheduled.EventId, "result"), message.InstanceId, message.ExecutionId, result);
     }
 
     private async Task<HistoryEvent> RunAsync(TaskMessage message, TaskScheduledEvent scheduled, string executionId)

@@ -19,6 +19,9 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     private readonly ActivityMessageProcessor _activities;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, string> _lastErrors = new();
+    private readonly Dictionary<string, List<MessageLease>> _pending = new(StringComparer.Ordinal);
+    private readonly List<Task> _instanceTasks = [];
+    private readonly SemaphoreSlim _slots;
     private CancellationTokenSource? _stopping;
     private Task[] _loops = [];
 
@@ -40,6 +43,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         _orchestrations = new OrchestrationMessageProcessor(store, dispatcher, registry, services, converter, timeProvider, _options, loggerFactory);
         _activities = new ActivityMessageProcessor(dispatcher, registry, services, converter, timeProvider, loggerFactory);
         _logger = loggerFactory.CreateLogger<DurableWorker>();
+        _slots = new SemaphoreSlim(_options.MaxConcurrentOrchestrations);
     }
 
     /// <inheritdoc />
@@ -50,7 +54,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         _loops =
         [
             Task.Run(() => RunControlLoopAsync(token), CancellationToken.None),
-            .. Enumerable.Range(0, _options.MaxConcurrentActivities).Select(_ => Task.Run(() => RunLoopAsync(DispatchQueue.WorkItem, _activities.ProcessAsync, token), CancellationToken.None)),
+            .. Enumerable.Range(0, _options.MaxConcurrentActivities).Select(_ => Task.Run(() => RunActivityLoopAsync(token), CancellationToken.None)),
         ];
         Log.WorkerStarted(_logger, _options.MaxConcurrentOrchestrations, _options.MaxConcurrentActivities);
         return Task.CompletedTask;
@@ -58,38 +62,41 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_stopping is null)
+        // The host stops hosted services and the container later disposes them, sometimes concurrently
+        // (WebApplicationFactory does): only the first caller stops the loops, and nobody touches a disposed source.
+        if (Interlocked.Exchange(ref _stopping, null) is not { } stopping)
         {
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await stopping.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            stopping.Dispose();
+        }
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        _stopping?.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
     /// <summary>
-    /// One receiver for the control queue; messages for the same instance run one after another in the
-    /// order they were received (so events raised in order are applied in order, and a worker never
+    /// One receiver for the control queue; messages for the same instance are applied one batch after another
+    /// in the order they were received (so events raised in order are applied in order, and a worker never
     /// races itself into ETag conflicts), different instances in parallel up to
-    /// <see cref="DurableTaskOptions.MaxConcurrentOrchestrations"/>.
+    /// <see cref="DurableTaskOptions.MaxConcurrentOrchestrations"/>. Messages that arrive while their instance
+    /// is busy wait and then run together as one episode.
     /// </summary>
     private async Task RunControlLoopAsync(CancellationToken cancellationToken)
     {
-        using var slots = new SemaphoreSlim(_options.MaxConcurrentOrchestrations);
-        var chains = new Dictionary<string, Task>(StringComparer.Ordinal);
-        var inFlight = new List<Task>();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -103,61 +110,199 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                slots.Release();
+                _slots.Release();
                 break;
             }
 
             if (lease is null)
             {
-                slots.Release();
+                _slots.Release();
                 continue;
             }
 
-            var instanceId = lease.Message.InstanceId;
-            var previous = chains.GetValueOrDefault(instanceId, Task.CompletedTask);
-            var next = RunAfterAsync(previous, lease, slots, cancellationToken);
-            chains[instanceId] = next;
-            inFlight.Add(next);
-            inFlight.RemoveAll(t => t.IsCompleted);
-            foreach (var done in chains.Where(c => c.Value.IsCompleted).Select(c => c.Key).ToList())
-            {
-                chains.Remove(done);
-            }
+            Dispatch(lease, cancellationToken);
         }
 
-        await Task.WhenAll(inFlight).ConfigureAwait(false);
+        List<Task> running;
+        lock (_pending)
+        {
+            running = [.. _instanceTasks];
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
     }
 
-    private async Task RunAfterAsync(Task previous, MessageLease lease, SemaphoreSlim slots, CancellationToken cancellationToken)
+    /// <summary>Queues a control message on its instance's chain; the caller holds a slot, released here or when the chain ends.</summary>
+    private void Dispatch(MessageLease lease, CancellationToken cancellationToken)
+    {
+        var instanceId = lease.Message.InstanceId;
+        lock (_pending)
+        {
+            if (_pending.TryGetValue(instanceId, out var queued))
+            {
+                // The instance is busy: the message joins its next batch and needs no slot of its own.
+                queued.Add(lease);
+                _slots.Release();
+                return;
+            }
+
+            _pending[instanceId] = [lease];
+            _instanceTasks.RemoveAll(t => t.IsCompleted);
+            _instanceTasks.Add(RunInstanceAsync(instanceId, cancellationToken));
+        }
+    }
+
+    private async Task RunInstanceAsync(string instanceId, CancellationToken cancellationToken)
     {
         try
         {
-            await previous.ConfigureAwait(false);
-            await HandleAsync(lease, _orchestrations.ProcessAsync, cancellationToken).ConfigureAwait(false);
+            // Off the caller (receive loop or activity), so it goes on while this instance runs.
+            await Task.Yield();
+            while (true)
+            {
+                List<MessageLease> batch;
+                lock (_pending)
+                {
+                    var queued = _pending[instanceId];
+                    if (queued.Count == 0)
+                    {
+                        _pending.Remove(instanceId);
+                        return;
+                    }
+
+                    batch = [.. queued.Take(_options.MaxBatchSize)];
+                    queued.RemoveRange(0, batch.Count);
+                }
+
+                await HandleBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
-            slots.Release();
+            _slots.Release();
         }
     }
 
-    private async Task RunLoopAsync(DispatchQueue queue, Func<TaskMessage, CancellationToken, Task> process, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs an activity and applies its result on the instance's chain in this worker, instead of sending it
+    /// through the control queue (<see cref="DurableTaskOptions.DeliverActivityResultsLocally"/>). The work
+    /// item itself stands for the result: it is deleted only after the result's episode committed, so after a
+    /// crash it reappears, the activity runs again (its side effects dedupe on the idempotency key) and the
+    /// result is delivered then.
+    /// </summary>
+    private async Task HandleActivityAsync(MessageLease lease, CancellationToken cancellationToken)
+    {
+        if (await TryPoisonAsync(lease, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            var reply = await _activities.RunToReplyAsync(lease.Message).ConfigureAwait(false);
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Dispatch(lease with { Message = reply }, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the work item's lease expires and the activity runs again elsewhere.
+        }
+#pragma warning disable CA1031 // A failing work item must not stop the loop; it is retried and eventually poisoned.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.MessageFailed(_logger, ex, lease.Message.Id, lease.Message.InstanceId, lease.DequeueCount);
+            _lastErrors[lease.Message.Id] = $"{ex.GetType().FullName}: {ex.Message}";
+            await _dispatcher.AbandonAsync(lease, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task HandleBatchAsync(List<MessageLease> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 1)
+        {
+            await HandleAsync(batch[0], _orchestrations.ProcessAsync, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var live = new List<MessageLease>(batch.Count);
+        foreach (var lease in batch)
+        {
+            if (!await TryPoisonAsync(lease, cancellationToken).ConfigureAwait(false))
+            {
+                live.Add(lease);
+            }
+        }
+
+        try
+        {
+            await _orchestrations.ProcessBatchAsync([.. live.Select(l => l.Message)], cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+#pragma warning disable CA1031 // One bad message must not fail (and eventually poison) the good ones batched with it.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            foreach (var lease in live)
+            {
+                await HandleAsync(lease, _orchestrations.ProcessAsync, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = CancellationToken.None };
+        await Parallel.ForEachAsync(live, parallelism, async (lease, ct) =>
+        {
+            await _dispatcher.CompleteAsync(lease, ct).ConfigureAwait(false);
+            _lastErrors.TryRemove(lease.Message.Id, out _);
+        }).ConfigureAwait(false);
+    }
+
+    private async Task<bool> TryPoisonAsync(MessageLease lease, CancellationToken cancellationToken)
+    {
+        if (lease.DequeueCount <= _options.MaxDequeueCount)
+        {
+            return false;
+        }
+
+        var message = lease.Message;
+        _lastErrors.TryRemove(message.Id, out var lastError);
+        var reason = $"Dequeued {lease.DequeueCount} times (maximum {_options.MaxDequeueCount}); last error: {lastError ?? "lease expired"}";
+        await _dispatcher.PoisonAsync(lease, reason, cancellationToken).ConfigureAwait(false);
+        Log.MessagePoisoned(_logger, message.Id, message.InstanceId, reason);
+        return true;
+    }
+
+    private async Task RunActivityLoopAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             MessageLease? lease;
             try
             {
-                lease = await _dispatcher.ReceiveAsync(queue, _options.VisibilityTimeout, cancellationToken).ConfigureAwait(false);
+                lease = await _dispatcher.ReceiveAsync(DispatchQueue.WorkItem, _options.VisibilityTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
 
-            if (lease is not null)
+            if (lease is null)
             {
-                await HandleAsync(lease, process, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (_options.DeliverActivityResultsLocally)
+            {
+                await HandleActivityAsync(lease, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await HandleAsync(lease, _activities.ProcessAsync, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -165,12 +310,8 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     private async Task HandleAsync(MessageLease lease, Func<TaskMessage, CancellationToken, Task> process, CancellationToken cancellationToken)
     {
         var message = lease.Message;
-        if (lease.DequeueCount > _options.MaxDequeueCount)
+        if (await TryPoisonAsync(lease, cancellationToken).ConfigureAwait(false))
         {
-            _lastErrors.TryRemove(message.Id, out var lastError);
-            var reason = $"Dequeued {lease.DequeueCount} times (maximum {_options.MaxDequeueCount}); last error: {lastError ?? "lease expired"}";
-            await _dispatcher.PoisonAsync(lease, reason, cancellationToken).ConfigureAwait(false);
-            Log.MessagePoisoned(_logger, message.Id, message.InstanceId, reason);
             return;
         }
 

@@ -1,0 +1,317 @@
+using EcosystemFlows.Azure.Durable;
+using EcosystemFlows.Durable;
+using EcosystemFlows.Durable.History;
+using EcosystemFlows.Durable.Ports;
+using global::Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EcosystemFlows.IntegrationTests.Durable;
+
+/// <summary>
+/// The runtime's behavioural scenarios, written once and run on every backend (in-memory and Cosmos DB
+/// stand-in + Azurite): a difference between the backends fails the same test on one of them. Timers are
+/// short and real, since the Azure backend runs on the system clock.
+/// </summary>
+public abstract class DurableScenarios(DurableBackend backend)
+{
+    protected DurableBackend Backend { get; } = backend;
+
+    protected Task<DurableBackendHost> StartAsync(int workers = 1, Action<DurableStorageOptions>? storage = null) =>
+        DurableBackendHost.StartAsync(Backend, workers, storage);
+
+    [Fact]
+    public async Task CallActivityAsync_Sequence_CompletesWithOutputsInOrder()
+    {
+        await using var host = await StartAsync();
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(SequenceFlow), "London");
+        var result = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
+        Assert.Equal(["Hello Tokyo!", "Hello Seattle!", "Hello London!"], result.ReadOutputAs<List<string>>());
+        var history = await host.Client.GetOrchestrationHistoryAsync(id);
+        Assert.Equal(3, history.OfType<TaskCompletedEvent>().Count());
+        Assert.IsType<ExecutionCompletedEvent>(history[^1]);
+    }
+
+    [Fact]
+    public async Task WhenAll_FanOutOnTwoWorkers_EveryResultRecordedOnce()
+    {
+        await using var host = await StartAsync(workers: 2);
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(FanOutFlow), 40);
+        var result = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal(40, result.ReadOutputAs<int>());
+        var history = await host.Client.GetOrchestrationHistoryAsync(id);
+        Assert.Equal(40, history.OfType<TaskCompletedEvent>().Select(e => e.TaskScheduledId).Distinct().Count());
+        Assert.Equal(40, history.OfType<TaskCompletedEvent>().Count());
+    }
+
+    [Fact]
+    public async Task WaitForExternalEvent_EventBeforeTimeout_ReturnsPayloadAndCustomStatus()
+    {
+        await using var host = await StartAsync();
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApprovalFlow), 60_000);
+        var waiting = await host.WaitForAsync(id, m => m.SerializedCustomStatus is not null);
+
+        await host.Client.RaiseEventAsync(id, "Approval", "alice");
+        var result = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal("""{"stage":"waiting"}""", waiting.SerializedCustomStatus);
+        Assert.Equal("approved:alice", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task WaitForExternalEvent_NoEvent_TimesOutOnDurableTimer()
+    {
+        await using var host = await StartAsync();
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApprovalFlow), 1_500);
+        var result = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal("timed out", result.ReadOutputAs<string>());
+        Assert.Single((await host.Client.GetOrchestrationHistoryAsync(id)).OfType<TimerFiredEvent>());
+    }
+
+    [Fact]
+    public async Task RaiseEventAsync_EventsInQuickSuccession_AppliedInArrivalOrder()
+    {
+        await using var host = await StartAsync();
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(EventsFlow), 5);
+
+        foreach (var item in new[] { "a", "b", "c", "d", "e" })
+        {
+            await host.Client.RaiseEventAsync(id, "Item", item);
+        }
+
+        var result = await host.WaitForCompletionAsync(id);
+        Assert.Equal("a,b,c,d,e", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task CallSubOrchestratorAsync_ChildFails_ParentSeesFailure()
+    {
+        await using var host = await StartAsync();
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ParentFlow), "boom");
+        var result = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
+        Assert.StartsWith("child failed", result.ReadOutputAs<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ContinueAsNew_TwentyGenerations_CompletesWithBoundedHistory()
+    {
+        await using var host = await StartAsync();
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(CounterFlow), 0);
+        var result = await host.WaitForAsync(id, m => m.RuntimeStatus == OrchestrationRuntimeStatus.Completed);
+
+        Assert.Equal(20, result.ReadOutputAs<int>());
+        Assert.True((await host.Client.GetOrchestrationHistoryAsync(id)).Count < 10);
+    }
+
+    [Fact]
+    public async Task SuspendAndResume_EventWhileSuspended_AppliedAfterResume()
+    {
+        await using var host = await StartAsync();
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApprovalFlow), 60_000);
+        await host.WaitForAsync(id, m => m.SerializedCustomStatus is not null);
+
+        await host.Client.SuspendInstanceAsync(id, "hold");
+        await host.WaitForAsync(id, m => m.RuntimeStatus == OrchestrationRuntimeStatus.Suspended);
+        await host.Client.RaiseEventAsync(id, "Approval", "bob");
+        await Task.Delay(300);
+        var meanwhile = await host.Client.GetInstanceAsync(id);
+        await host.Client.ResumeInstanceAsync(id, "go");
+        var result = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Suspended, meanwhile!.RuntimeStatus);
+        Assert.Equal("approved:bob", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task TerminateInstanceAsync_MidWait_EndsTerminatedWithReason()
+    {
+        await using var host = await StartAsync();
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApprovalFlow), 60_000);
+        await host.WaitForAsync(id, m => m.SerializedCustomStatus is not null);
+
+        await host.Client.TerminateInstanceAsync(id, "cancelled by partner");
+        var result = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, result.RuntimeStatus);
+        Assert.Equal("cancelled by partner", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task ScheduleNewOrchestrationInstanceAsync_RunningId_ThrowsAlreadyExists()
+    {
+        await using var host = await StartAsync();
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApprovalFlow), 60_000, new StartOrchestrationOptions { InstanceId = "offer-" + Guid.NewGuid().ToString("N") });
+
+        await Assert.ThrowsAsync<OrchestrationAlreadyExistsException>(() =>
+            host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApprovalFlow), 1, new StartOrchestrationOptions { InstanceId = id }));
+    }
+
+    [Fact]
+    public async Task QueryInstancesAsync_FiltersAndPages_ReturnsEachMatchOnceWithContinuation()
+    {
+        await using var host = await StartAsync();
+        var prefix = "q" + Guid.NewGuid().ToString("N")[..8] + "-";
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(SequenceFlow), "x", new StartOrchestrationOptions { InstanceId = $"{prefix}{i}" }));
+        }
+
+        await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApprovalFlow), 60_000, new StartOrchestrationOptions { InstanceId = $"{prefix}waiting" });
+        foreach (var id in ids)
+        {
+            await host.WaitForCompletionAsync(id);
+        }
+
+        var seen = new List<string>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var page = await host.Client.QueryInstancesAsync(new OrchestrationQuery
+            {
+                Statuses = [OrchestrationRuntimeStatus.Completed],
+                InstanceIdPrefix = prefix,
+                PageSize = 2,
+                ContinuationToken = token,
+            });
+            seen.AddRange(page.Instances.Select(i => i.InstanceId));
+            token = page.ContinuationToken;
+            pages++;
+        }
+        while (token is not null);
+
+        Assert.Equal(ids.Order(), seen.Order());
+        Assert.Equal(3, pages);
+    }
+
+    [Fact]
+    public async Task PurgeInstanceAsync_CompletedInstance_RemovesIt()
+    {
+        await using var host = await StartAsync();
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(SequenceFlow), "x");
+        await host.WaitForCompletionAsync(id);
+
+        var purged = await host.Client.PurgeInstanceAsync(id);
+
+        Assert.Equal(1, purged.PurgedInstanceCount);
+        Assert.Null(await host.Client.GetInstanceAsync(id));
+    }
+
+    [Fact]
+    public async Task LargePayloads_BeyondMessageAndDocumentBounds_RoundTrip()
+    {
+        await using var host = await StartAsync(storage: o => o.MaxInlineDocumentBytes = 64 * 1024);
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(LargePayloadFlow), 60_000);
+        var result = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
+        Assert.Equal(180_000, result.ReadOutputAs<int>());
+        Assert.Equal(3, (await host.Client.GetOrchestrationHistoryAsync(id)).OfType<TaskCompletedEvent>().Count());
+    }
+}
+
+public sealed class InMemoryDurableScenarios() : DurableScenarios(DurableBackend.InMemory);
+
+/// <summary>The same scenarios on the Cosmos DB stand-in and Azurite (eng/services.sh start cosmos azurite).</summary>
+public sealed class AzureDurableScenarios() : DurableScenarios(DurableBackend.Azure)
+{
+    [Fact]
+    public async Task LargePayloads_BeyondBounds_OffloadedToBlobsAndCleanedOnPurge()
+    {
+        await using var host = await StartAsync(storage: o => o.MaxInlineDocumentBytes = 64 * 1024);
+        var hub = host.Services.GetRequiredService<TaskHubResources>();
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(LargePayloadFlow), 60_000);
+        await host.WaitForCompletionAsync(id);
+
+        using var read = await hub.Instances.ReadItemStreamAsync(id, new Microsoft.Azure.Cosmos.PartitionKey(id));
+        var document = System.Text.Json.Nodes.JsonNode.Parse(read.Content)!;
+        var blobsBefore = await CountBlobsAsync(hub, "instances/");
+        await host.Client.PurgeInstanceAsync(id);
+        var blobsAfter = await CountBlobsAsync(hub, "instances/");
+
+        Assert.NotNull(document["payloadBlob"]);
+        Assert.Equal(1, blobsBefore);
+        Assert.Equal(0, blobsAfter);
+    }
+
+    [Fact]
+    public async Task PoisonAsync_MessageAlwaysFailing_StoredWithReasonAndRemovedFromQueue()
+    {
+        await using var host = await StartAsync(workers: 0);
+        var dispatcher = host.Services.GetRequiredService<StorageQueueDispatcher>();
+        var hub = host.Services.GetRequiredService<TaskHubResources>();
+        var message = new TaskMessage("poison-1", "nobody", "e1", new TaskScheduledEvent(1, DateTime.UtcNow, "Greet", "\"x\""));
+        await dispatcher.SendAsync(DispatchQueue.Control, message, null, CancellationToken.None);
+        var lease = await ReceiveAsync(dispatcher);
+
+        await dispatcher.PoisonAsync(lease, "test reason", CancellationToken.None);
+
+        var blob = Assert.Single(await ListBlobsAsync(hub));
+        var content = (await hub.Poison.GetBlobClient(blob).DownloadContentAsync()).Value.Content.ToString();
+        Assert.Contains("test reason", content, StringComparison.Ordinal);
+        Assert.Contains("poison-1", content, StringComparison.Ordinal);
+        Assert.Null(await dispatcher.ReceiveAsync(DispatchQueue.Control, TimeSpan.FromSeconds(5), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_LeaseNotCompleted_RedeliveredWithHigherDequeueCount()
+    {
+        await using var host = await StartAsync(workers: 0);
+        var dispatcher = host.Services.GetRequiredService<StorageQueueDispatcher>();
+        var message = new TaskMessage("redeliver-1", "someone", "e1", new EventRaisedEvent(-1, DateTime.UtcNow, "x", null));
+        await dispatcher.SendAsync(DispatchQueue.WorkItem, message, null, CancellationToken.None);
+
+        var first = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(1));
+        var second = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(30));
+        await dispatcher.CompleteAsync(second, CancellationToken.None);
+
+        Assert.Equal(first.Message, second.Message);
+        Assert.Equal(2, second.DequeueCount);
+    }
+
+    private static async Task<MessageLease> ReceiveAsync(StorageQueueDispatcher dispatcher, DispatchQueue queue = DispatchQueue.Control, TimeSpan? visibility = null)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            if (await dispatcher.ReceiveAsync(queue, visibility ?? TimeSpan.FromSeconds(30), cts.Token) is { } lease)
+            {
+                return lease;
+            }
+        }
+    }
+
+    private static async Task<List<string>> ListBlobsAsync(TaskHubResources hub)
+    {
+        var names = new List<string>();
+        await foreach (var item in hub.Poison.GetBlobsAsync(BlobTraits.None, BlobStates.None, null, CancellationToken.None))
+        {
+            names.Add(item.Name);
+        }
+
+        return names;
+    }
+
+    private static async Task<int> CountBlobsAsync(TaskHubResources hub, string prefix)
+    {
+        var count = 0;
+        await foreach (var _ in hub.Payloads.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, CancellationToken.None))
+        {
+            count++;
+        }
+
+        return count;
+    }
+}
