@@ -14,10 +14,9 @@ async function startCosmos({ host = "127.0.0.1", port = 8081, dataDir, fsync = f
   const started = Date.now();
   const account = store.createAccount(host, port);
   const journal = new Journal(dataDir, { fsync });
-  const { records, skipped } = journal.load();
-  for (const record of records) store.applyRecord(account, record);
+  const { count, skipped } = journal.replay(record => store.applyRecord(account, record));
   if (skipped) log(`journal: skipped ${skipped} unreadable line(s) (a torn last write is expected after a crash)`);
-  journal.compactAndOpen(store.snapshotRecords(account));
+  journal.compactAndOpen(() => store.snapshotRecords(account));
 
   const handle = createHandler({ account, journal, log, logRequests });
   const server = http.createServer(handle);
@@ -40,7 +39,7 @@ async function startCosmos({ host = "127.0.0.1", port = 8081, dataDir, fsync = f
       location.databaseAccountEndpoint = `http://${host}:${actualPort}/`;
     }
   }
-  log(`cosmos stand-in listening on http://${host}:${actualPort}/ (data ${dataDir}, ${records.length} journal records replayed in ${Date.now() - started} ms)`);
+  log(`cosmos stand-in listening on http://${host}:${actualPort}/ (data ${dataDir}, ${count} journal records replayed in ${Date.now() - started} ms)`);
 
   const close = () =>
     new Promise(resolve => {

@@ -4,7 +4,7 @@ const assert = require("node:assert/strict");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
-const { Journal, readJournal } = require("../lib/journal");
+const { Journal, readJournal, forEachRecord } = require("../lib/journal");
 const store = require("../lib/store");
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "cosmos-journal-"));
@@ -35,8 +35,11 @@ function populate(account, journal) {
 function replay(dir) {
   const account = store.createAccount("127.0.0.1", 8081);
   const journal = new Journal(dir);
-  const { records, skipped } = journal.load();
-  records.forEach(r => store.applyRecord(account, r));
+  const records = [];
+  const { skipped } = journal.replay(r => {
+    records.push(r);
+    store.applyRecord(account, r);
+  });
   return { account, journal, records, skipped };
 }
 
@@ -44,8 +47,8 @@ test("replay restores documents with their etag, _ts, _rid and _lsn, and the con
   const dir = tempDir();
   const account = store.createAccount("127.0.0.1", 8081);
   const journal = new Journal(dir);
-  journal.load();
-  journal.compactAndOpen([]);
+  journal.replay(() => {});
+  journal.compactAndOpen(() => []);
   const coll = populate(account, journal);
   journal.close();
   const before = store.documentsInOrder(coll);
@@ -66,14 +69,14 @@ test("compaction rewrites the journal as current state only and replays to the s
   const dir = tempDir();
   const account = store.createAccount("127.0.0.1", 8081);
   const journal = new Journal(dir);
-  journal.load();
-  journal.compactAndOpen([]);
+  journal.replay(() => {});
+  journal.compactAndOpen(() => []);
   populate(account, journal);
   journal.close();
   assert.equal(readJournal(journal.file).records.length, 7);
 
   const first = replay(dir);
-  first.journal.compactAndOpen(store.snapshotRecords(first.account));
+  first.journal.compactAndOpen(() => store.snapshotRecords(first.account));
   first.journal.close();
   const compacted = readJournal(first.journal.file).records;
   assert.deepEqual(compacted.map(r => r.op), ["putDb", "putColl", "putDoc", "putDoc"]);
@@ -89,8 +92,8 @@ test("a torn last line is skipped, deletes of containers and databases replay", 
   const dir = tempDir();
   const account = store.createAccount("127.0.0.1", 8081);
   const journal = new Journal(dir);
-  journal.load();
-  journal.compactAndOpen([]);
+  journal.replay(() => {});
+  journal.compactAndOpen(() => []);
   populate(account, journal);
   journal.append({ op: "delColl", db: "db", id: "c" });
   journal.close();
@@ -118,4 +121,34 @@ test("creation order is stable across replaces", () => {
   const ids = store.documentsInOrder(coll).map(d => d.id);
   assert.equal(ids[0], "d0");
   assert.equal(ids[299], "d299");
+});
+
+test("a journal that outgrows its threshold is compacted while running, and replays to the same state", () => {
+  const dir = tempDir();
+  const account = store.createAccount("127.0.0.1", 8081);
+  const journal = new Journal(dir, { compactAtBytes: 2048 });
+  journal.replay(() => {});
+  journal.compactAndOpen(() => store.snapshotRecords(account));
+  const coll = populate(account, journal);
+  for (let i = 0; i < 200; i += 1) {
+    const doc = coll.documents.upsert({ id: "a", pk: "p1", v: i });
+    journal.append(store.recordDocumentWrite("db", coll, doc));
+  }
+  journal.close();
+
+  assert.ok(fs.statSync(journal.file).size < 8192, "the journal was compacted while running");
+  const { account: restored } = replay(dir);
+  assert.equal(store.findCollection(restored, "db", "c").document("a", "p1").read().v, 199);
+});
+
+test("records are streamed across read chunks", () => {
+  const dir = tempDir();
+  const file = path.join(dir, "journal.jsonl");
+  const big = "x".repeat(40 * 1024 * 1024);
+  fs.writeFileSync(file, `${JSON.stringify({ op: "a", big })}\n${JSON.stringify({ op: "b" })}\n`);
+
+  const ops = [];
+  const { count, skipped } = forEachRecord(file, r => ops.push(r.op));
+
+  assert.deepEqual([ops, count, skipped], [["a", "b"], 2, 0]);
 });
