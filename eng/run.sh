@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the service on the local emulators: installs and starts Azurite, the Cosmos DB stand-in and
-# RabbitMQ (idempotent), creates local.settings.json from the sample when absent, then runs the app on
-# http://localhost:7071 and reports its readiness. Ctrl+C stops the app; `eng/services.sh stop` the services.
+# RabbitMQ (idempotent), creates local.settings.json from the sample when absent, runs the app on
+# http://localhost:7071, then runs the demo scenario against it (eng/demo). The service keeps running
+# afterwards; Ctrl+C stops it (`eng/services.sh stop` stops the services). ECOFLOWS_NO_DEMO=1 skips the demo.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$ROOT"
@@ -15,13 +16,18 @@ if [ ! -f local.settings.json ]; then
 fi
 
 dotnet build src/EcosystemFlows.Functions -c Release -nologo -v quiet
+dotnet build eng/demo -c Release -nologo -v quiet
 
 url="${ECOFLOWS_URL:-http://localhost:7071}"
-report_readiness() {
-  if wait_until 60 "app" curl -sf -o /dev/null "$url/healthz"; then
-    log "ready check: $(curl -s "$url/readyz")"
-    log "EcosystemFlows is running at $url (Ctrl+C to stop)"
-  fi
-}
-report_readiness &
-exec dotnet run --project src/EcosystemFlows.Functions -c Release --no-build -- --urls "$url"
+dotnet run --project src/EcosystemFlows.Functions -c Release --no-build -- --urls "$url" &
+app=$!
+trap 'kill "$app" 2>/dev/null || true; wait "$app" 2>/dev/null || true' INT TERM
+
+app_live() { curl -sf -o /dev/null "$url/healthz"; }
+wait_until 120 "app" app_live || { kill "$app" 2>/dev/null; die "the app did not start; see its output above"; }
+log "ready check: $(curl -s "$url/readyz")"
+if [ "${ECOFLOWS_NO_DEMO:-0}" != "1" ]; then
+  dotnet run --project eng/demo -c Release --no-build -- "$url" || log "the demo failed (the service keeps running)"
+fi
+log "EcosystemFlows is running at $url (Ctrl+C to stop)"
+wait "$app"

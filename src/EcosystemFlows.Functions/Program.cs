@@ -14,6 +14,7 @@ builder.AddTelemetry();
 builder.Services.AddProblemDetails();
 builder.Services.AddApiSecurity();
 builder.Services.AddAzureDependencies();
+builder.Services.AddWorkflows();
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -21,6 +22,7 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealthEndpoints();
+app.MapWorkflowApis();
 
 // A wrong setting must stop the app at boot with a message naming it, not fail the first request.
 // Validate before the host starts so the operator sees every bad setting, not a hosting stack trace.

@@ -147,4 +147,34 @@ public sealed class OfferingRulesTests
         Assert.Contains(errors, e => e.Field == "additionalGates" && e.Code == "duplicate");
         Assert.Contains(errors, e => e.Field == "additionalGates[2].kind");
     }
+
+    [Fact]
+    public void Validate_NullsFromJson_AreFieldErrorsNotCrashes()
+    {
+        var terms = Examples.Terms() with
+        {
+            Members = null!,
+            Objectives = [null!],
+            AdditionalGates = null!,
+            SupportPlan = null!,
+            Pricing = null!,
+            Name = null!,
+        };
+
+        var fields = OfferingRules.Validate(terms, Examples.Partners(), Examples.Today).Select(e => e.Field).ToList();
+
+        Assert.Equal(["name", "members", "supportPlan", "pricing", "objectives[0]"], fields);
+    }
+
+    [Fact]
+    public void Validate_NullMemberAndResponsibilities_AreReportedPerField()
+    {
+        var terms = Examples.Terms();
+        terms = terms with { Members = [terms.Members[0] with { Responsibilities = null! }, null!, terms.Members[2]] };
+
+        var errors = OfferingRules.Validate(terms, Examples.Partners(), Examples.Today);
+
+        Assert.Contains(errors, e => e.Field == "members[0].responsibilities");
+        Assert.Contains(errors, e => e.Field == "members[1]" && e.Code == "required");
+    }
 }

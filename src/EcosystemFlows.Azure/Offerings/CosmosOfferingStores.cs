@@ -83,6 +83,30 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
     }
 
     /// <inheritdoc />
+    public async Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, CancellationToken cancellationToken)
+    {
+        using var document = OfferingData.ToDocument(new { roundInstanceId, gateId, userId }, $"decision-{roundInstanceId}-{gateId}", "offeringId", offeringId, "decision");
+        using var response = await data.Offerings.CreateItemStreamAsync(document, new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken)
+    {
+        using var response = await data.Offerings.DeleteItemStreamAsync($"decision-{roundInstanceId}-{gateId}", new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.NotFound)
+        {
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <inheritdoc />
     public Task<OfferingSnapshot?> GetAsync(string offeringId, CancellationToken cancellationToken) =>
         OfferingData.ReadAsync<OfferingSnapshot>(data.Offerings, SnapshotId, offeringId, cancellationToken);
 

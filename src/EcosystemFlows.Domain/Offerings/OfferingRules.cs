@@ -18,6 +18,13 @@ public static class OfferingRules
         ArgumentNullException.ThrowIfNull(terms);
         ArgumentNullException.ThrowIfNull(partners);
         var errors = new DomainErrors();
+        // Terms arrive as JSON: a collection may be explicitly null even where C# says it cannot be.
+        terms = terms with
+        {
+            Members = terms.Members ?? [],
+            Objectives = terms.Objectives ?? [],
+            AdditionalGates = terms.AdditionalGates ?? [],
+        };
         errors.RequireText(terms.Name, "name", 3, 120);
         errors.RequireText(terms.Description, "description", 1, 4000);
         errors.RequireId(terms.CatalogId, "catalogId");
@@ -32,6 +39,12 @@ public static class OfferingRules
         errors.Require(terms.Objectives.Count <= 20, "objectives", "count", "must list at most 20 objectives");
         for (var i = 0; i < terms.Objectives.Count; i++)
         {
+            if (terms.Objectives[i] is null)
+            {
+                errors.Add($"objectives[{i}]", "required", "is required");
+                continue;
+            }
+
             errors.RequireText(terms.Objectives[i].Metric, $"objectives[{i}].metric", 1, 200);
             errors.RequireText(terms.Objectives[i].Target, $"objectives[{i}].target", 1, 200);
         }
@@ -39,8 +52,14 @@ public static class OfferingRules
         for (var i = 0; i < terms.AdditionalGates.Count; i++)
         {
             var gate = terms.AdditionalGates[i];
+            if (gate is null)
+            {
+                errors.Add($"additionalGates[{i}]", "required", "is required");
+                continue;
+            }
+
             errors.Require(gate.Kind is GateKind.Legal or GateKind.Finance or GateKind.Security, $"additionalGates[{i}].kind", "invalid-enum", "must be Legal, Finance or Security");
-            if (errors.Require(gate.Approvers.Count is >= 1 and <= 20, $"additionalGates[{i}].approvers", "count", "must list 1-20 approver user ids"))
+            if (errors.Require(gate.Approvers is { Count: >= 1 and <= 20 }, $"additionalGates[{i}].approvers", "count", "must list 1-20 approver user ids"))
             {
                 for (var j = 0; j < gate.Approvers.Count; j++)
                 {
@@ -49,7 +68,7 @@ public static class OfferingRules
             }
         }
 
-        errors.Require(terms.AdditionalGates.Select(g => g.Kind).Distinct().Count() == terms.AdditionalGates.Count, "additionalGates", "duplicate", "must not repeat a gate kind");
+        errors.Require(terms.AdditionalGates.Select(g => g?.Kind).Distinct().Count() == terms.AdditionalGates.Count, "additionalGates", "duplicate", "must not repeat a gate kind");
         return errors.Items;
     }
 
@@ -64,6 +83,12 @@ public static class OfferingRules
         {
             var member = terms.Members[i];
             var field = $"members[{i}]";
+            if (member is null)
+            {
+                errors.Add(field, "required", "is required");
+                continue;
+            }
+
             if (errors.RequireId(member.PartnerId, $"{field}.partnerId"))
             {
                 errors.Require(partners.ContainsKey(member.PartnerId), $"{field}.partnerId", "unknown-partner", $"partner '{member.PartnerId}' is not registered");
@@ -72,13 +97,18 @@ public static class OfferingRules
             errors.Require(Enum.IsDefined(member.Role), $"{field}.role", "invalid-enum", $"must be one of {string.Join(", ", Enum.GetNames<MemberRole>())}");
             errors.Require(member.RevenueSharePercent is > 0m and <= TotalRevenueSharePercent, $"{field}.revenueSharePercent", "range", "must be more than 0 and at most 100");
             errors.Require(decimal.Round(member.RevenueSharePercent, 2) == member.RevenueSharePercent, $"{field}.revenueSharePercent", "precision", "must have at most 2 decimals");
-            if (errors.Require(member.Responsibilities.Count is >= 1 and <= 20, $"{field}.responsibilities", "count", "must state 1-20 responsibilities (who does what)"))
+            if (errors.Require(member.Responsibilities is { Count: >= 1 and <= 20 }, $"{field}.responsibilities", "count", "must state 1-20 responsibilities (who does what)"))
             {
                 for (var j = 0; j < member.Responsibilities.Count; j++)
                 {
                     errors.RequireText(member.Responsibilities[j], $"{field}.responsibilities[{j}]", 3, 500);
                 }
             }
+        }
+
+        if (terms.Members.Any(m => m is null))
+        {
+            return;
         }
 
         errors.Require(terms.Members.Select(m => m.PartnerId).Distinct(StringComparer.Ordinal).Count() == terms.Members.Count, "members", "duplicate", "must not list a partner twice");
@@ -96,7 +126,7 @@ public static class OfferingRules
             return;
         }
 
-        var memberIds = terms.Members.Select(m => m.PartnerId).ToHashSet(StringComparer.Ordinal);
+        var memberIds = terms.Members.Where(m => m?.PartnerId is not null).Select(m => m.PartnerId).ToHashSet(StringComparer.Ordinal);
         foreach (var (tier, owner) in plan.EscalationPath)
         {
             var field = $"supportPlan.{tier.ToString().ToLowerInvariant()}Owner";

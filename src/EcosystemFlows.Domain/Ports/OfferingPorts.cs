@@ -53,6 +53,15 @@ public interface IOfferingStore
     /// <summary>An offering's snapshot, or null.</summary>
     Task<OfferingSnapshot?> GetAsync(string offeringId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records that a gate of a sign-off round was decided; false if it already was. Makes "one decision
+    /// per gate" hold when two approvers race, before the decision reaches the orchestration.
+    /// </summary>
+    Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, CancellationToken cancellationToken);
+
+    /// <summary>Undoes a claim whose decision could not be delivered, so the approver can retry.</summary>
+    Task ReleaseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken);
+
     /// <summary>An offering's audit trail in order.</summary>
     Task<IReadOnlyList<AuditEntry>> GetAuditAsync(string offeringId, CancellationToken cancellationToken);
 

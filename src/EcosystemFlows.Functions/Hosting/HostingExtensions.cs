@@ -7,6 +7,7 @@ using EcosystemFlows.Azure.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,11 @@ internal static class HostingExtensions
     /// </summary>
     public static WebApplicationBuilder AddFunctionsHosting(this WebApplicationBuilder builder)
     {
+        // host.json (shipped next to the app) carries runtime settings such as extensions:durableTask:defaultVersion;
+        // lowest precedence, like appsettings.json.
+        var hostJson = new JsonConfigurationSource { Path = Path.Combine(AppContext.BaseDirectory, "host.json"), Optional = true };
+        hostJson.ResolveFileProvider();
+        builder.Configuration.Sources.Insert(0, hostJson);
         if (LocalSettingsConfigurationSource.Find(builder.Environment.ContentRootPath) is { } settingsFile)
         {
             var sources = builder.Configuration.Sources;

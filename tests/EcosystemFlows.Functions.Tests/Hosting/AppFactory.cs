@@ -1,14 +1,24 @@
+using EcosystemFlows.Azure.ServiceBus.Events;
+using EcosystemFlows.Azure.ServiceBus.Triggers;
+using EcosystemFlows.Domain.Ports;
+using EcosystemFlows.Durable;
+using EcosystemFlows.Durable.InMemory;
+using EcosystemFlows.Durable.Ports;
+using EcosystemFlows.Functions.Tests.Workflows;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace EcosystemFlows.Functions.Tests.Hosting;
 
 /// <summary>
 /// Hosts the real app in memory with explicit settings (overriding any developer local.settings.json) and
-/// optional service replacements. Nothing here talks to a real Azure or local service unless a test says so.
+/// optional service replacements. The durable runtime runs on the in-memory backend and the workflow's
+/// ports are <see cref="Ports"/>, so nothing here talks to a real Azure or local service.
 /// </summary>
 internal sealed class AppFactory(
     IDictionary<string, string?>? overrides = null,
@@ -17,7 +27,8 @@ internal sealed class AppFactory(
     public static Dictionary<string, string?> ValidSettings() => new()
     {
         ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
-        ["Cosmos:AccountEndpoint"] = "http://127.0.0.1:8081/",
+        // Not loopback: the app must not try to create containers on a stand-in in these tests.
+        ["Cosmos:AccountEndpoint"] = "https://cosmos.invalid:443/",
         ["Cosmos:AccountKey"] = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==",
         ["Cosmos:DatabaseName"] = "ecosystemflows-tests",
         // Port 1 on loopback: nothing listens, so the AMQP probe fails fast with "connection refused".
@@ -27,6 +38,9 @@ internal sealed class AppFactory(
         ["Auth:Issuer"] = "ecosystemflows-tests",
         ["Auth:DevelopmentSigningKey"] = TestSigningKey,
     };
+
+    /// <summary>The workflow's ports as seen by the app under test.</summary>
+    public InMemoryPorts Ports { get; } = new();
 
     /// <summary>A development signing key used only by these tests.</summary>
     public const string TestSigningKey = "dGVzdHMtb25seS1zaWduaW5nLWtleS0wMTIzNDU2Nzg5YWJjZGVm";
@@ -41,9 +55,23 @@ internal sealed class AppFactory(
         }
 
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
-        if (replaceServices is not null)
+        builder.ConfigureTestServices(services =>
         {
-            builder.ConfigureTestServices(replaceServices);
-        }
+            services.RemoveAll<IInstanceStore>();
+            services.RemoveAll<IMessageDispatcher>();
+            new DurableTaskBuilder(services).UseInMemoryBackend();
+            services.RemoveAll<IPartnerDirectory>().AddSingleton<IPartnerDirectory>(Ports);
+            services.RemoveAll<IOfferingStore>().AddSingleton<IOfferingStore>(Ports);
+            services.RemoveAll<ICatalog>().AddSingleton<ICatalog>(Ports);
+            services.RemoveAll<ISupportRouting>().AddSingleton<ISupportRouting>(Ports);
+            services.RemoveAll<IArtifactStore>().AddSingleton<IArtifactStore>(Ports);
+            services.RemoveAll<IEventPublisher>().AddSingleton<IEventPublisher>(Ports);
+            // No broker here: triggers are invoked directly by the tests that need them.
+            foreach (var trigger in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(ServiceBusTriggerHost)).ToList())
+            {
+                services.Remove(trigger);
+            }
+            replaceServices?.Invoke(services);
+        });
     }
 }

@@ -45,6 +45,26 @@ internal sealed class InMemoryPorts : IPartnerDirectory, IOfferingStore, ICatalo
     public Task<Page<Partner>> ListAsync(string? continuationToken, int pageSize, CancellationToken cancellationToken) =>
         Task.FromResult(PageOf(Partners.Values.OrderBy(p => p.PartnerId, StringComparer.Ordinal), continuationToken, pageSize));
 
+    public HashSet<string> Decisions { get; } = new(StringComparer.Ordinal);
+
+    public Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(Decisions.Add($"{roundInstanceId}/{gateId}"));
+        }
+    }
+
+    public Task ReleaseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Decisions.Remove($"{roundInstanceId}/{gateId}");
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<OfferingSnapshot?> GetAsync(string offeringId, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -50,6 +50,39 @@ public sealed class JointOfferingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_DecisionsArriveBeforeTheRoundAsksForThem_AreBufferedAndCount()
+    {
+        await _host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(JointOfferingOrchestrator), Input(), new StartOrchestrationOptions { InstanceId = OfferingId });
+        var hash = Examples.Terms().TermsHash;
+        foreach (var (gate, user) in new[] { ("member-contoso", "alice"), ("member-northwind", "grace"), ("member-fabrikam", "dan"), ("sponsor", "carol"), ("legal", "ivan") })
+        {
+            await _host.Client.RaiseEventAsync(OfferingId, OfferingEvents.SignOff, new SignOffDecision(gate, user, true, null, hash));
+        }
+
+        await _host.WaitForIdleAsync();
+
+        Assert.Equal(OfferingStage.Launched, (await StatusAsync()).Stage);
+        Assert.Equal(5, _ports.EventTypes(OfferingId).Count(t => t == "signoff.recorded"));
+    }
+
+    [Fact]
+    public async Task Run_DecisionsArriveWhileThePreviousOneIsBeingRecorded_NoneIsLost()
+    {
+        await StartAsync();
+        var hash = Examples.Terms().TermsHash;
+
+        foreach (var (gate, user) in new[] { ("member-contoso", "alice"), ("member-northwind", "grace"), ("member-fabrikam", "dan"), ("sponsor", "carol"), ("legal", "ivan") })
+        {
+            await _host.Client.RaiseEventAsync(OfferingId, OfferingEvents.SignOff, new SignOffDecision(gate, user, true, null, hash));
+        }
+
+        await _host.WaitForIdleAsync();
+
+        Assert.Equal(5, _ports.EventTypes(OfferingId).Count(t => t == "signoff.recorded"));
+        Assert.Equal(OfferingStage.Launched, (await StatusAsync()).Stage);
+    }
+
+    [Fact]
     public async Task Run_SuspendedMember_FailsVerificationWithoutAskingForSignOffs()
     {
         _ports.Partners["northwind"] = Examples.Integrator with { Status = PartnerStatus.Suspended };

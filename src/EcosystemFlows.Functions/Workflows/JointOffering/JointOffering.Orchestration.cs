@@ -136,6 +136,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         else
         {
             var roundId = $"{input.OfferingId}~amendment-{live.Amendments + 1}";
+            journal.ShowAmendmentRound(roundId, amendment.Terms.TermsHash);
             var round = await context.CallSubOrchestratorAsync<AmendmentRoundResult>(
                 nameof(AmendmentRoundOrchestrator),
                 new AmendmentRoundInput(input.OfferingId, input.InitiatingPartnerId, live.Terms, amendment.Terms, validation.Gates, validation.SponsorUserId, input.SignOffWindow, journal.Sequence, live.SkuCode),
@@ -351,7 +352,12 @@ internal sealed class OfferingJournal(TaskOrchestrationContext context, string o
 
     public void Continue(int sequenceFromRound) => Sequence = sequenceFromRound;
 
-    public void Show(OfferingStage stage) => Publish(_status with { Stage = stage, TermsHash = SignOffTerms.TermsHash, SkuCode = SkuCode });
+    public void Show(OfferingStage stage) =>
+        Publish(_status with { Stage = stage, TermsHash = SignOffTerms.TermsHash, SkuCode = SkuCode, SignOffInstanceId = context.InstanceId });
+
+    /// <summary>Points callers at the amendment round's instance, which now receives sign-offs.</summary>
+    public void ShowAmendmentRound(string roundInstanceId, string pendingTermsHash) =>
+        Publish(_status with { Stage = OfferingStage.Amending, TermsHash = pendingTermsHash, SignOffInstanceId = roundInstanceId });
 
     public void ShowRound(IEnumerable<GateState> gates, DateTime deadline, bool escalated) =>
         Publish(_status with { Stage = OfferingStage.AwaitingSignOffs, TermsHash = SignOffTerms.TermsHash, Gates = [.. gates], Deadline = deadline, Escalated = escalated });

@@ -1,0 +1,177 @@
+using System.Security.Claims;
+using EcosystemFlows.Domain.Offerings;
+using EcosystemFlows.Domain.Ports;
+using EcosystemFlows.Domain.Validation;
+using EcosystemFlows.Durable;
+using EcosystemFlows.Functions.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace EcosystemFlows.Functions.Workflows.JointOffering;
+
+/// <summary>Body of <c>POST /api/offerings</c>.</summary>
+public sealed record StartOfferingRequest(OfferingTerms? Terms, int? SignOffWindowDays);
+
+/// <summary>Body of <c>POST /api/offerings/{id}/signoffs/{gateId}</c>: the decision and the terms it is for.</summary>
+public sealed record SignOffRequest(bool Approve, string? Comment, string? TermsHash);
+
+/// <summary>Body of <c>POST …/cancel</c> and <c>POST …/retire</c>.</summary>
+public sealed record ReasonRequest(string? Reason);
+
+/// <summary>Body of <c>POST …/amendments</c>.</summary>
+public sealed record AmendmentRequest(OfferingTerms? Terms);
+
+/// <summary>Answer of a start: where to follow the offering.</summary>
+public sealed record OfferingAccepted(string OfferingId, Uri StatusUri);
+
+/// <summary>An offering as its members see it.</summary>
+public sealed record OfferingView(
+    string OfferingId,
+    string InitiatingPartnerId,
+    OfferingStage Stage,
+    string TermsHash,
+    OfferingTerms Terms,
+    IReadOnlyList<GateState> Gates,
+    DateTime? Deadline,
+    bool Escalated,
+    string? SkuCode,
+    string? Reason,
+    IReadOnlyDictionary<string, Uri> Links);
+
+/// <summary>A gate waiting for the caller.</summary>
+public sealed record PendingApproval(string OfferingId, string GateId, GateKind Kind, string TermsHash, DateTime? Deadline, Uri SignOffUri);
+
+/// <summary>
+/// The joint-offering HTTP API: thin over <see cref="OfferingCommands"/>, which the Service Bus commands
+/// share, plus the reads (offering, list, audit, artefacts, the caller's pending approvals).
+/// </summary>
+public static class JointOfferingApi
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public static IEndpointRouteBuilder MapJointOfferingApi(this IEndpointRouteBuilder endpoints)
+    {
+        var offerings = endpoints.MapGroup("/api/offerings").WithTags("Offerings");
+        offerings.MapPost("/", StartAsync).RequireAuthorization(Roles.Partner);
+        offerings.MapGet("/", ListAsync).RequireAuthorization(Roles.Partner);
+        offerings.MapGet("/{offeringId}", GetAsync).RequireAuthorization(Roles.Partner);
+        offerings.MapPost("/{offeringId}/signoffs/{gateId}", SignOffAsync).RequireAuthorization(Roles.Approver);
+        offerings.MapPost("/{offeringId}/cancel", CancelAsync).RequireAuthorization(Roles.Partner);
+        offerings.MapPost("/{offeringId}/amendments", AmendAsync).RequireAuthorization(Roles.Partner);
+        offerings.MapPost("/{offeringId}/retire", RetireAsync).RequireAuthorization(Roles.Partner);
+        offerings.MapGet("/{offeringId}/audit", AuditAsync).RequireAuthorization(Roles.Partner);
+        offerings.MapGet("/{offeringId}/artifacts/{name}", ArtifactAsync).RequireAuthorization(Roles.Partner);
+        endpoints.MapGet("/api/approvals/pending", PendingAsync).RequireAuthorization(Roles.Approver).WithTags("Approvals");
+        return endpoints;
+    }
+
+    private static async Task<Results<Accepted<OfferingAccepted>, ValidationProblem, ProblemHttpResult>> StartAsync(
+        [FromBody] StartOfferingRequest? request,
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        ClaimsPrincipal user,
+        OfferingCommands commands,
+        CancellationToken cancellationToken)
+    {
+        var result = await commands.StartAsync(Actor.From(user), idempotencyKey, request?.Terms, request?.SignOffWindowDays, cancellationToken);
+        if (!result.Accepted)
+        {
+            return result.Errors is { } errors ? Validation(result.Title!, errors) : Problem(result);
+        }
+
+        var status = new Uri($"/api/offerings/{result.OfferingId}", UriKind.Relative);
+        return TypedResults.Accepted(status, new OfferingAccepted(result.OfferingId!, status));
+    }
+
+    private static async Task<Results<Accepted, ProblemHttpResult>> SignOffAsync(
+        string offeringId, string gateId, [FromBody] SignOffRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
+        request is null
+            ? TypedResults.Problem("Send { approve, comment, termsHash }.", statusCode: StatusCodes.Status400BadRequest, title: "Body required")
+            : Answer(await commands.SignOffAsync(Actor.From(user), offeringId, gateId, request.Approve, request.Comment, request.TermsHash, cancellationToken));
+
+    private static async Task<Results<Accepted, ProblemHttpResult>> CancelAsync(
+        string offeringId, [FromBody] ReasonRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
+        Answer(await commands.CancelAsync(Actor.From(user), offeringId, request?.Reason, cancellationToken));
+
+    private static async Task<Results<Accepted, ProblemHttpResult>> RetireAsync(
+        string offeringId, [FromBody] ReasonRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
+        Answer(await commands.RetireAsync(Actor.From(user), offeringId, request?.Reason, cancellationToken));
+
+    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> AmendAsync(
+        string offeringId, [FromBody] AmendmentRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken)
+    {
+        var result = await commands.AmendAsync(Actor.From(user), offeringId, request?.Terms, cancellationToken);
+        return result.Accepted ? Accepted(offeringId)
+            : result.Errors is { } errors ? Validation(result.Title!, errors)
+            : Problem(result);
+    }
+
+    private static async Task<Ok<Page<OfferingSnapshot>>> ListAsync(
+        ClaimsPrincipal user, IOfferingStore store, string? status, string? continuationToken, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await store.ListForPartnerAsync(user.Organisation()!, status, continuationToken, pageSize: 50, cancellationToken));
+
+    private static async Task<Results<Ok<OfferingView>, ProblemHttpResult>> GetAsync(
+        string offeringId, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
+        await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is { } offering
+            ? TypedResults.Ok(offering)
+            : NotFound(offeringId);
+
+    private static async Task<Results<Ok<IReadOnlyList<AuditEntry>>, ProblemHttpResult>> AuditAsync(
+        string offeringId, ClaimsPrincipal user, OfferingCommands commands, IOfferingStore store, CancellationToken cancellationToken) =>
+        await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null
+            ? NotFound(offeringId)
+            : TypedResults.Ok(await store.GetAuditAsync(offeringId, cancellationToken));
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ArtifactAsync(
+        string offeringId, string name, ClaimsPrincipal user, OfferingCommands commands, IArtifactStore artifacts, CancellationToken cancellationToken)
+    {
+        if (await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null ||
+            await artifacts.ReadAsync(offeringId, name, cancellationToken) is not { } artifact)
+        {
+            return NotFound($"{offeringId}/artifacts/{name}");
+        }
+
+        return TypedResults.File(artifact.Content.ToArray(), artifact.ContentType, name);
+    }
+
+    private static async Task<Ok<List<PendingApproval>>> PendingAsync(ClaimsPrincipal user, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var userId = user.UserId();
+        var pending = new List<PendingApproval>();
+        var query = new OrchestrationQuery
+        {
+            Statuses = [OrchestrationRuntimeStatus.Running],
+            Names = [nameof(JointOfferingOrchestrator), nameof(AmendmentRoundOrchestrator)],
+            FetchInputsAndOutputs = true,
+        };
+        await foreach (var instance in client.GetAllInstancesAsync(query, cancellationToken))
+        {
+            if (instance.ReadCustomStatusAs<OfferingStatus>() is not { Stage: OfferingStage.AwaitingSignOffs } status)
+            {
+                continue;
+            }
+
+            var offeringId = instance.Name == nameof(AmendmentRoundOrchestrator)
+                ? instance.ReadInputAs<AmendmentRoundInput>()!.OfferingId
+                : instance.InstanceId;
+            pending.AddRange(status.Gates
+                .Where(g => g.State == "Pending" && g.Approvers.Contains(userId, StringComparer.Ordinal))
+                .Select(g => new PendingApproval(offeringId, g.GateId, g.Kind, status.TermsHash, status.Deadline, new Uri($"/api/offerings/{offeringId}/signoffs/{g.GateId}", UriKind.Relative))));
+        }
+
+        return TypedResults.Ok(pending);
+    }
+
+    private static Results<Accepted, ProblemHttpResult> Answer(CommandResult result) =>
+        result.Accepted ? Accepted(result.OfferingId!) : Problem(result);
+
+    private static Accepted Accepted(string offeringId) => TypedResults.Accepted(new Uri($"/api/offerings/{offeringId}", UriKind.Relative));
+
+    private static ValidationProblem Validation(string title, IEnumerable<DomainError> errors) =>
+        TypedResults.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => $"{e.Code}: {e.Message}").ToArray()), title: title);
+
+    private static ProblemHttpResult Problem(CommandResult result) =>
+        TypedResults.Problem(result.Detail, statusCode: result.Status, title: result.Title);
+
+    private static ProblemHttpResult NotFound(string what) =>
+        TypedResults.Problem($"No offering '{what}' visible to you.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+}

@@ -1,0 +1,254 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using EcosystemFlows.Domain.Offerings;
+using EcosystemFlows.Domain.Ports;
+using EcosystemFlows.Domain.Validation;
+using EcosystemFlows.Durable;
+using EcosystemFlows.Functions.Security;
+
+namespace EcosystemFlows.Functions.Workflows.JointOffering;
+
+/// <summary>Who acts: from a bearer token (HTTP) or carried in a Service Bus command.</summary>
+public sealed record Actor(string UserId, string? Organisation, IReadOnlyList<string> Roles)
+{
+    /// <summary>The actor of an authenticated HTTP request.</summary>
+    public static Actor From(ClaimsPrincipal user) =>
+        new(user.UserId(), user.Organisation(), [.. user.FindAll(ClaimNames.Roles).Select(c => c.Value)]);
+
+    public bool Has(string role) => Roles.Contains(role, StringComparer.Ordinal);
+}
+
+/// <summary>
+/// What a command came to: 202 with the offering id, or a refusal with an HTTP status, a title and
+/// either field errors or a detail. HTTP answers it as problem details; Service Bus dead-letters it.
+/// </summary>
+public sealed record CommandResult(int Status, string? OfferingId, string? Title = null, string? Detail = null, IReadOnlyList<DomainError>? Errors = null)
+{
+    public bool Accepted => Status == StatusCodes.Status202Accepted;
+
+    public static CommandResult Done(string offeringId) => new(StatusCodes.Status202Accepted, offeringId);
+
+    public static CommandResult Invalid(string title, IReadOnlyList<DomainError> errors) =>
+        new(StatusCodes.Status400BadRequest, null, title, string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")), errors);
+
+    public static CommandResult Refused(int status, string title, string detail) => new(status, null, title, detail);
+}
+
+/// <summary>
+/// The joint-offering commands, shared by the HTTP API and the <c>offering-commands</c> queue so both
+/// enforce the same rules. Object-level rules: only members see an offering (others get 404, so ids do
+/// not leak); only the initiating organisation cancels, amends or retires; an approver decides only a
+/// gate assigned to them, for the current terms hash, once.
+/// </summary>
+public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory partners, IOfferingStore store, TimeProvider time)
+{
+    private const int DefaultSignOffWindowDays = 14;
+
+    /// <summary>The offering id for an organisation's idempotency key: a repeated start finds the same instance.</summary>
+    public static string OfferingIdFor(string organisation, string idempotencyKey) =>
+        $"off-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{organisation}\n{idempotencyKey}")))[..20]}";
+
+    public async Task<CommandResult> StartAsync(Actor actor, string? idempotencyKey, OfferingTerms? terms, int? signOffWindowDays, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!actor.Has(Roles.Partner) || actor.Organisation is not { Length: > 0 } organisation)
+        {
+            return CommandResult.Refused(StatusCodes.Status403Forbidden, "Partner only", "Starting an offering needs the partner role and an organisation.");
+        }
+
+        if (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > 128)
+        {
+            return CommandResult.Refused(StatusCodes.Status400BadRequest, "Idempotency key required", "Send an idempotency key (1-128 characters) so a retried start cannot create a second offering.");
+        }
+
+        if (terms is null)
+        {
+            return CommandResult.Invalid("The offering's terms are not valid", [new DomainError("terms", "required", "is required")]);
+        }
+
+        var window = signOffWindowDays ?? DefaultSignOffWindowDays;
+        if (window is < 1 or > 180)
+        {
+            return CommandResult.Invalid("The offering's terms are not valid", [new DomainError("signOffWindowDays", "range", "must be 1-180 days")]);
+        }
+
+        var offeringId = OfferingIdFor(organisation, idempotencyKey);
+        if (await client.GetInstanceAsync(offeringId, cancellationToken: cancellationToken) is not null)
+        {
+            return CommandResult.Done(offeringId);
+        }
+
+        var errors = (await ValidateAsync(terms, cancellationToken)).ToList();
+        if (errors.Count == 0 && terms.Lead.PartnerId != organisation)
+        {
+            errors.Add(new DomainError("members", "lead", $"the initiating organisation '{organisation}' must be the Lead member"));
+        }
+
+        if (errors.Count > 0)
+        {
+            return CommandResult.Invalid("The offering's terms are not valid", errors);
+        }
+
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(
+                nameof(JointOfferingOrchestrator),
+                new JointOfferingInput(offeringId, organisation, actor.UserId, terms, TimeSpan.FromDays(window)),
+                new StartOrchestrationOptions { InstanceId = offeringId },
+                cancellationToken);
+        }
+        catch (OrchestrationAlreadyExistsException)
+        {
+            // A concurrent retry with the same key won the race: same offering, same answer.
+        }
+
+        return CommandResult.Done(offeringId);
+    }
+
+    public async Task<CommandResult> SignOffAsync(Actor actor, string offeringId, string gateId, bool approve, string? comment, string? termsHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!actor.Has(Roles.Approver))
+        {
+            return CommandResult.Refused(StatusCodes.Status403Forbidden, "Approver only", "Signing off needs the approver role.");
+        }
+
+        var status = Identifiers.IsValid(offeringId)
+            ? (await client.GetInstanceAsync(offeringId, getInputsAndOutputs: true, cancellationToken))?.ReadCustomStatusAs<OfferingStatus>()
+            : null;
+        var round = status is null ? null
+            : status.SignOffInstanceId == offeringId ? status
+            : (await client.GetInstanceAsync(status.SignOffInstanceId, getInputsAndOutputs: true, cancellationToken))?.ReadCustomStatusAs<OfferingStatus>();
+        var gate = round?.Gates.FirstOrDefault(g => g.GateId == gateId);
+        if (status is null || round is null || gate is null || !gate.Approvers.Contains(actor.UserId, StringComparer.Ordinal))
+        {
+            // Not assigned to this approver: indistinguishable from absent, so gates do not leak.
+            return NotFound($"{offeringId}/signoffs/{gateId}");
+        }
+
+        if (termsHash != round.TermsHash)
+        {
+            return CommandResult.Refused(StatusCodes.Status409Conflict, "Terms changed", $"The decision is for terms '{termsHash}', the gate is for '{round.TermsHash}'. Review the current terms and decide again.");
+        }
+
+        if (round.Stage != OfferingStage.AwaitingSignOffs || gate.State != "Pending" ||
+            !await store.TryClaimDecisionAsync(offeringId, status.SignOffInstanceId, gateId, actor.UserId, cancellationToken))
+        {
+            return CommandResult.Refused(StatusCodes.Status409Conflict, "Already decided", $"Gate '{gateId}' is no longer awaiting a decision.");
+        }
+
+        try
+        {
+            await client.RaiseEventAsync(status.SignOffInstanceId, OfferingEvents.SignOff, new SignOffDecision(gateId, actor.UserId, approve, comment, termsHash), cancellationToken);
+        }
+        catch
+        {
+            // The decision did not reach the workflow: free the gate so the approver can retry.
+            await store.ReleaseDecisionAsync(offeringId, status.SignOffInstanceId, gateId, CancellationToken.None);
+            throw;
+        }
+
+        return CommandResult.Done(offeringId);
+    }
+
+    public Task<CommandResult> CancelAsync(Actor actor, string offeringId, string? reason, CancellationToken cancellationToken) =>
+        RaiseForInitiatorAsync(actor, offeringId, IsBeforeLaunch, OfferingEvents.Cancel, org => new CancelRequest(org, actor.UserId, reason), cancellationToken);
+
+    public Task<CommandResult> RetireAsync(Actor actor, string offeringId, string? reason, CancellationToken cancellationToken) =>
+        RaiseForInitiatorAsync(actor, offeringId, s => s == OfferingStage.Launched, OfferingEvents.Retire, org => new RetireRequest(org, actor.UserId, reason), cancellationToken);
+
+    public async Task<CommandResult> AmendAsync(Actor actor, string offeringId, OfferingTerms? terms, CancellationToken cancellationToken)
+    {
+        if (terms is null)
+        {
+            return CommandResult.Invalid("The amended terms are not valid", [new DomainError("terms", "required", "is required")]);
+        }
+
+        var errors = await ValidateAsync(terms, cancellationToken);
+        return errors.Count > 0
+            ? CommandResult.Invalid("The amended terms are not valid", errors)
+            : await RaiseForInitiatorAsync(actor, offeringId, s => s == OfferingStage.Launched, OfferingEvents.Amend, org => new AmendRequest(org, actor.UserId, terms), cancellationToken);
+    }
+
+    /// <summary>The offering if the actor's organisation is a member of it; null for missing and foreign alike.</summary>
+    public async Task<OfferingView?> LoadForMemberAsync(Actor actor, string offeringId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!Identifiers.IsValid(offeringId) ||
+            await client.GetInstanceAsync(offeringId, getInputsAndOutputs: true, cancellationToken) is not { } instance ||
+            instance.Name != nameof(JointOfferingOrchestrator) ||
+            instance.ReadInputAs<JointOfferingInput>() is not { } input)
+        {
+            return null;
+        }
+
+        var terms = input.Live?.Terms ?? input.Terms;
+        if (!terms.Members.Any(m => m.PartnerId == actor.Organisation))
+        {
+            return null;
+        }
+
+        var status = instance.ReadCustomStatusAs<OfferingStatus>()
+            ?? new OfferingStatus(OfferingStage.Validating, terms.TermsHash, [], null, false, null, offeringId, null);
+        var result = instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? instance.ReadOutputAs<JointOfferingResult>() : null;
+        var self = $"/api/offerings/{offeringId}";
+        return new OfferingView(
+            offeringId,
+            input.InitiatingPartnerId,
+            result?.Stage ?? status.Stage,
+            status.TermsHash,
+            terms,
+            status.Gates,
+            status.Deadline,
+            status.Escalated,
+            result?.SkuCode ?? status.SkuCode ?? input.Live?.SkuCode,
+            result?.Reason ?? status.Reason,
+            new Dictionary<string, Uri>
+            {
+                ["self"] = new(self, UriKind.Relative),
+                ["audit"] = new($"{self}/audit", UriKind.Relative),
+                ["offeringSheet"] = new($"{self}/artifacts/{WriteOfferingSheetActivity.MarkdownName}", UriKind.Relative),
+            });
+    }
+
+    private async Task<CommandResult> RaiseForInitiatorAsync(
+        Actor actor, string offeringId, Func<OfferingStage, bool> allowedIn, string eventName, Func<string, object> payload, CancellationToken cancellationToken)
+    {
+        if (!actor.Has(Roles.Partner))
+        {
+            return CommandResult.Refused(StatusCodes.Status403Forbidden, "Partner only", "This needs the partner role.");
+        }
+
+        if (await LoadForMemberAsync(actor, offeringId, cancellationToken) is not { } offering)
+        {
+            return NotFound(offeringId);
+        }
+
+        if (offering.InitiatingPartnerId != actor.Organisation)
+        {
+            return CommandResult.Refused(StatusCodes.Status403Forbidden, "Initiator only", $"Only the initiating organisation '{offering.InitiatingPartnerId}' may do this.");
+        }
+
+        if (!allowedIn(offering.Stage))
+        {
+            return CommandResult.Refused(StatusCodes.Status409Conflict, "Not in this stage", $"The offering is {offering.Stage}.");
+        }
+
+        await client.RaiseEventAsync(offeringId, eventName, payload(actor.Organisation!), cancellationToken);
+        return CommandResult.Done(offeringId);
+    }
+
+    private async Task<IReadOnlyList<DomainError>> ValidateAsync(OfferingTerms terms, CancellationToken cancellationToken)
+    {
+        var members = await partners.GetManyAsync([.. (terms.Members ?? []).Select(m => m.PartnerId).Where(id => id is not null)], cancellationToken);
+        return OfferingRules.Validate(terms, members, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
+    }
+
+    private static bool IsBeforeLaunch(OfferingStage stage) =>
+        stage is OfferingStage.Validating or OfferingStage.VerifyingPartners or OfferingStage.CheckingConflicts
+            or OfferingStage.AwaitingSignOffs or OfferingStage.CreatingSku or OfferingStage.AssigningSupport;
+
+    private static CommandResult NotFound(string what) =>
+        CommandResult.Refused(StatusCodes.Status404NotFound, "Not found", $"No offering '{what}' visible to you.");
+}

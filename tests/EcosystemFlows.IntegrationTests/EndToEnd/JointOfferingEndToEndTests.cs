@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EcosystemFlows.Azure.ServiceBus;
+using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.Functions.Security;
+using EcosystemFlows.Functions.Workflows.JointOffering;
+using Microsoft.Extensions.Options;
+
+namespace EcosystemFlows.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// The product as users meet it: the app as a process on Cosmos stand-in, Azurite and RabbitMQ; partners
+/// over HTTP, one sign-off over Service Bus, and the events read back from a subscription.
+/// </summary>
+public sealed class JointOfferingEndToEndTests
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    [Fact]
+    public async Task Offerings_LaunchedAndRejected_OverHttpAndAmqp_PublishTheirEvents()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var settings = AppProcess.LocalServiceSettings();
+        settings["Cosmos__DatabaseName"] = $"e2e{run}";
+        settings["DurableStorage__TaskHubName"] = $"e2e{run}";
+        settings["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        await using var app = AppProcess.Start(settings);
+        using var anonymous = await app.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));
+        var auth = new AuthOptions { Audience = settings["Auth__Audience"], DevelopmentSigningKey = settings["Auth__DevelopmentSigningKey"] };
+        HttpClient As(string user, string org, params string[] roles)
+        {
+            var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", DevelopmentTokens.Mint(auth, user, org, roles, TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow));
+            return client;
+        }
+
+        foreach (var partner in Examples.Partners().Values)
+        {
+            using var registered = await As("onboarding", partner.PartnerId, Roles.Partner).PostAsJsonAsync("/api/partners", partner, Json);
+            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
+        }
+
+        // Operator too: a timeout reports the instance's history from the management API.
+        var alice = As("alice", "contoso", Roles.Partner, Roles.Operator);
+        var launchedId = await StartAsync(alice, $"launch-{run}");
+        var rejectedId = await StartAsync(alice, $"reject-{run}");
+        var hash = Examples.Terms().TermsHash;
+        var awaiting = await WaitForStageAsync(alice, launchedId, OfferingStage.AwaitingSignOffs, app);
+        await WaitForStageAsync(alice, rejectedId, OfferingStage.AwaitingSignOffs, app);
+
+        // Every gate the offering shows (the two offerings overlap, so a conflict review may be among them),
+        // over HTTP except the distributor's, which comes over Service Bus below.
+        foreach (var gate in awaiting.Gates.Where(g => g.GateId != "member-fabrikam"))
+        {
+            using var decided = await As(gate.Approvers[0], "contoso", Roles.Approver).PostAsJsonAsync($"/api/offerings/{launchedId}/signoffs/{gate.GateId}", new SignOffRequest(true, "ok", hash), Json);
+            Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
+        }
+
+        await using var connection = new ServiceBusConnection(Options.Create(new ServiceBusOptions { ConnectionString = LocalServices.ServiceBusConnectionString }));
+        var command = new OfferingCommandMessage
+        {
+            Command = OfferingCommandType.RecordSignOff,
+            Actor = new CommandActor("dan", "fabrikam", [Roles.Approver]),
+            OfferingId = launchedId,
+            GateId = "member-fabrikam",
+            Approve = true,
+            TermsHash = hash,
+        };
+        await new ServiceBusSender(connection).SendToQueueAsync(
+            OfferingCommandsFunction.QueueName,
+            new ServiceBusMessage(JsonSerializer.SerializeToUtf8Bytes(command, CommandJsonContext.Default.OfferingCommandMessage)) { MessageId = $"{launchedId}-dan" });
+        using var rejected = await As("ivan", "contoso", Roles.Approver).PostAsJsonAsync($"/api/offerings/{rejectedId}/signoffs/legal", new SignOffRequest(false, "liability cap missing", hash), Json);
+        Assert.Equal(HttpStatusCode.Accepted, rejected.StatusCode);
+
+        var launched = await WaitForStageAsync(alice, launchedId, OfferingStage.Launched, app);
+        var refused = await WaitForStageAsync(alice, rejectedId, OfferingStage.Rejected, app);
+        Assert.StartsWith("JO-SEC-", launched.SkuCode, StringComparison.Ordinal);
+        Assert.Contains("liability cap missing", refused.Reason, StringComparison.Ordinal);
+
+        var gates = awaiting.Gates.Count;
+        var conflicts = awaiting.Gates.Count(g => g.GateId == "conflict-review");
+        var events = await ReadEventsAsync(connection, new() { [launchedId] = "offering.launched", [rejectedId] = "offering.rejected" });
+        Assert.Equal(
+            conflicts == 0
+                ? ["offering.submitted", "partner.verified", "signoff.requested", "signoff.recorded", "offering.approved", "sku.created", "support.assigned", "offering.launched"]
+                : ["offering.submitted", "partner.verified", "conflict.detected", "signoff.requested", "signoff.recorded", "offering.approved", "sku.created", "support.assigned", "offering.launched"],
+            events[launchedId].Distinct());
+        Assert.Equal(gates, events[launchedId].Count(e => e == "signoff.recorded"));
+        Assert.Equal("offering.rejected", events[rejectedId][^1]);
+        Assert.DoesNotContain("sku.created", events[rejectedId]);
+    }
+
+    private static async Task<string> StartAsync(HttpClient client, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/offerings") { Content = JsonContent.Create(new StartOfferingRequest(Examples.Terms(), 10), options: Json) };
+        request.Headers.Add(JointOfferingApi.IdempotencyKeyHeader, key);
+        using var response = await client.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<OfferingAccepted>(Json))!.OfferingId;
+    }
+
+    private static async Task<OfferingView> WaitForStageAsync(HttpClient client, string id, OfferingStage stage, AppProcess app)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        OfferingView? view = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await client.GetAsync(new Uri($"/api/offerings/{id}", UriKind.Relative));
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                view = await response.Content.ReadFromJsonAsync<OfferingView>(Json);
+                if (view!.Stage == stage)
+                {
+                    return view;
+                }
+            }
+
+            await Task.Delay(200);
+        }
+
+        var history = await client.GetStringAsync(new Uri($"/runtime/webhooks/durabletask/instances/{id}?showHistory=true", UriKind.Relative));
+        throw new TimeoutException($"offering {id} did not reach {stage} (last {view?.Stage}); history:\n{history}\napp output:\n{app.Output}");
+    }
+
+    /// <summary>
+    /// Event types per offering from the e2e subscription, de-duplicated by event id and ordered by the
+    /// offering's sequence number (a topic does not promise arrival order), read until each offering's final
+    /// event (<paramref name="lastEvents"/>) has arrived.
+    /// </summary>
+    private static async Task<Dictionary<string, List<string>>> ReadEventsAsync(ServiceBusConnection connection, Dictionary<string, string> lastEvents)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var events = lastEvents.Keys.ToDictionary(id => id, _ => new SortedList<int, string>());
+        var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var processor = new ServiceBusProcessor(connection, ServiceBusEntity.TopicSubscription("offering-events", "e2e"), (message, _) =>
+        {
+            lock (events)
+            {
+                if (message.Subject is { } subject && events.TryGetValue(subject, out var list) && seen.Add(message.MessageId!))
+                {
+                    var cloudEvent = JsonDocument.Parse(message.Body).RootElement;
+                    list.Add(
+                        cloudEvent.GetProperty("data").GetProperty("sequence").GetInt32(),
+                        cloudEvent.GetProperty("type").GetString()!.Replace("com.ecosystemflows.", "", StringComparison.Ordinal));
+                    if (lastEvents.All(last => events[last.Key].ContainsValue(last.Value)))
+                    {
+                        enough.TrySetResult();
+                    }
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+        await processor.StartAsync();
+        await Task.WhenAny(enough.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+        await processor.StopAsync();
+        return events.ToDictionary(e => e.Key, e => e.Value.Values.ToList());
+    }
+}
