@@ -168,6 +168,10 @@ function applyRecord(account, record) {
       raiseLsn(coll, record.lsn || 0);
       return;
     }
+    case "ridCounter": {
+      raiseCounter(account.databases, record.rc);
+      return;
+    }
     default:
       throw new Error(`journal: unknown record op ${JSON.stringify(record.op)}`);
   }
@@ -176,6 +180,8 @@ function applyRecord(account, record) {
 /** The current state as the shortest equivalent journal (used for compaction at start). */
 function* snapshotRecords(account) {
   const dbs = account.databases;
+  // Even with no database left, the next one must not reuse a _rid: clients cache routing by _rid.
+  yield { op: "ridCounter", rc: dbs._ridCount };
   for (const dbItem of dbs._data.values()) {
     const dbData = dbItem.read();
     yield { op: "putDb", db: dbData, rc: dbs._ridCount };

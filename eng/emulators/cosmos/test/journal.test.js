@@ -79,7 +79,7 @@ test("compaction rewrites the journal as current state only and replays to the s
   first.journal.compactAndOpen(() => store.snapshotRecords(first.account));
   first.journal.close();
   const compacted = readJournal(first.journal.file).records;
-  assert.deepEqual(compacted.map(r => r.op), ["putDb", "putColl", "putDoc", "putDoc"]);
+  assert.deepEqual(compacted.map(r => r.op), ["ridCounter", "putDb", "putColl", "putDoc", "putDoc"]);
 
   const second = replay(dir);
   const coll = store.findCollection(second.account, "db", "c");
@@ -151,4 +151,23 @@ test("records are streamed across read chunks", () => {
   const { count, skipped } = forEachRecord(file, r => ops.push(r.op));
 
   assert.deepEqual([ops, count, skipped], [["a", "b"], 2, 0]);
+});
+
+test("after compaction with every database deleted, a new database still gets a fresh _rid", () => {
+  const dir = tempDir();
+  const account = store.createAccount("127.0.0.1", 8081);
+  const journal = new Journal(dir);
+  journal.replay(() => {});
+  journal.compactAndOpen(() => store.snapshotRecords(account));
+  populate(account, journal);
+  const usedRid = store.findDatabase(account, "db").read()._rid;
+  account.databases.delete("db");
+  journal.append({ op: "delDb", id: "db" });
+  journal.compact();
+  journal.close();
+
+  const { account: restored } = replay(dir);
+  restored.databases.create({ id: "again" });
+
+  assert.notEqual(store.findDatabase(restored, "again").read()._rid, usedRid);
 });

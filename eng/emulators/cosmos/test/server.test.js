@@ -167,7 +167,7 @@ test("data, etags and the change feed position survive a restart; container repl
     assert.deepEqual(feed.body.Documents.map(d => d.id), ["new"]);
   });
   const lines = fs.readFileSync(path.join(dir, "journal.jsonl"), "utf8").trim().split("\n");
-  assert.deepEqual(lines.map(l => JSON.parse(l).op), ["putDb", "putColl", "putDoc", "putDoc", "putDoc", "putDoc", "putDoc"]);
+  assert.deepEqual(lines.map(l => JSON.parse(l).op), ["ridCounter", "putDb", "putColl", "putDoc", "putDoc", "putDoc", "putDoc", "putDoc"]);
 });
 
 test("arguments and environment select port, host and data directory", () => {
