@@ -80,7 +80,7 @@ public sealed class CosmosInstanceStore : IInstanceStore
         using var response = await _hub.Instances.CreateItemStreamAsync(document, new PartitionKey(state.InstanceId), cancellationToken: cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
-            await DeleteBlobAsync(blobName).ConfigureAwait(false);
+            await _hub.DeletePayloadAsync(blobName).ConfigureAwait(false);
             return null;
         }
 
@@ -99,14 +99,14 @@ public sealed class CosmosInstanceStore : IInstanceStore
             document, state.InstanceId, new PartitionKey(state.InstanceId), new ItemRequestOptions { IfMatchEtag = etag }, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
         {
-            await DeleteBlobAsync(blobName).ConfigureAwait(false);
+            await _hub.DeletePayloadAsync(blobName).ConfigureAwait(false);
             return null;
         }
 
         EnsureSuccess(response, "replace", state.InstanceId);
         if (_blobByETag.TryRemove(etag, out var previous) && previous != blobName)
         {
-            await DeleteBlobAsync(previous).ConfigureAwait(false);
+            await _hub.DeletePayloadAsync(previous).ConfigureAwait(false);
         }
 
         Remember(response.Headers.ETag, blobName);
@@ -128,7 +128,7 @@ public sealed class CosmosInstanceStore : IInstanceStore
         // Offloaded states of this instance live under its own prefix; purge removes them with the document.
         await foreach (var blob in _hub.Payloads.GetBlobsAsync(BlobTraits.None, BlobStates.None, InstancePrefix(instanceId), cancellationToken).ConfigureAwait(false))
         {
-            await DeleteBlobAsync(blob.Name).ConfigureAwait(false);
+            await _hub.DeletePayloadAsync(blob.Name).ConfigureAwait(false);
         }
 
         return true;
@@ -273,23 +273,6 @@ public sealed class CosmosInstanceStore : IInstanceStore
         }
 
         _blobByETag[etag] = blobName;
-    }
-
-    private async Task DeleteBlobAsync(string? blobName)
-    {
-        if (blobName is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await _hub.Payloads.GetBlobClient(blobName).DeleteIfExistsAsync().ConfigureAwait(false);
-        }
-        catch (RequestFailedException)
-        {
-            // Best effort: a leftover blob is an orphan that purge removes, never a dangling reference.
-        }
     }
 
     private static void EnsureSuccess(ResponseMessage response, string operation, string instanceId)

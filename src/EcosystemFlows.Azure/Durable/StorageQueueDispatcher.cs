@@ -285,7 +285,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
             return;
         }
 
-        await DeleteBlobAsync(receipt.BlobName).ConfigureAwait(false);
+        await _hub.DeletePayloadAsync(receipt.BlobName).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -382,23 +382,6 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
             await _hub.Poison.GetBlobClient(name).UploadAsync(BinaryData.FromObjectAsJson(record), overwrite: true, cancellationToken).ConfigureAwait(false);
             await queue.DeleteMessageAsync(received.MessageId, received.PopReceipt, cancellationToken).ConfigureAwait(false);
             return [];
-        }
-    }
-
-    private async Task DeleteBlobAsync(string? blobName)
-    {
-        if (blobName is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await _hub.Payloads.GetBlobClient(blobName).DeleteIfExistsAsync().ConfigureAwait(false);
-        }
-        catch (RequestFailedException)
-        {
-            // Best effort: the message is already deleted, a leftover blob is only an orphan.
         }
     }
 

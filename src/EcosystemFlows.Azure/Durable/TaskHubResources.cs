@@ -92,4 +92,25 @@ public sealed class TaskHubResources
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// Deletes an offloaded payload blob, best effort: it is only ever deleted once nothing references it
+    /// any more, so a failure leaves an orphan (removed by purge), never a dangling reference.
+    /// </summary>
+    public async Task DeletePayloadAsync(string? blobName)
+    {
+        if (blobName is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await Payloads.GetBlobClient(blobName).DeleteIfExistsAsync().ConfigureAwait(false);
+        }
+        catch (global::Azure.RequestFailedException)
+        {
+            // See the summary: an orphan is harmless.
+        }
+    }
 }

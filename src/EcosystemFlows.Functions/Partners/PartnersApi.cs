@@ -2,6 +2,7 @@ using System.Security.Claims;
 using EcosystemFlows.Domain.Partners;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Validation;
+using EcosystemFlows.Functions.Hosting;
 using EcosystemFlows.Functions.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -89,9 +90,7 @@ public static class PartnersApi
         var errors = PartnerRules.Validate(partner);
         if (errors.Count > 0)
         {
-            return (null, TypedResults.ValidationProblem(
-                errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => $"{e.Code}: {e.Message}").ToArray()),
-                title: "The partner registration is not valid"));
+            return (null, DomainProblems.Validation("The partner registration is not valid", errors));
         }
 
         if (!user.IsInRole(Roles.Operator) && user.Organisation() != partner.PartnerId)

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Ports;
-using EcosystemFlows.Domain.Validation;
 using EcosystemFlows.Durable;
+using EcosystemFlows.Functions.Hosting;
 using EcosystemFlows.Functions.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -75,7 +75,7 @@ public static class JointOfferingApi
         var result = await commands.StartAsync(Actor.From(user), idempotencyKey, request?.Terms, request?.SignOffWindowDays, cancellationToken);
         if (!result.Accepted)
         {
-            return result.Errors is { } errors ? Validation(result.Title!, errors) : Problem(result);
+            return result.Errors is { } errors ? DomainProblems.Validation(result.Title!, errors) : Problem(result);
         }
 
         var status = new Uri($"/api/offerings/{result.OfferingId}", UriKind.Relative);
@@ -101,7 +101,7 @@ public static class JointOfferingApi
     {
         var result = await commands.AmendAsync(Actor.From(user), offeringId, request?.Terms, cancellationToken);
         return result.Accepted ? Accepted(offeringId)
-            : result.Errors is { } errors ? Validation(result.Title!, errors)
+            : result.Errors is { } errors ? DomainProblems.Validation(result.Title!, errors)
             : Problem(result);
     }
 
@@ -165,9 +165,6 @@ public static class JointOfferingApi
         result.Accepted ? Accepted(result.OfferingId!) : Problem(result);
 
     private static Accepted Accepted(string offeringId) => TypedResults.Accepted(new Uri($"/api/offerings/{offeringId}", UriKind.Relative));
-
-    private static ValidationProblem Validation(string title, IEnumerable<DomainError> errors) =>
-        TypedResults.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => $"{e.Code}: {e.Message}").ToArray()), title: title);
 
     private static ProblemHttpResult Problem(CommandResult result) =>
         TypedResults.Problem(result.Detail, statusCode: result.Status, title: result.Title);
