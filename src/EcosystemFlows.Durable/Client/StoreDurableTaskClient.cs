@@ -1,3 +1,4 @@
+using EcosystemFlows.Durable.Diagnostics;
 using EcosystemFlows.Durable.History;
 using EcosystemFlows.Durable.Ports;
 using Microsoft.Extensions.Logging;
@@ -56,7 +57,14 @@ internal sealed class StoreDurableTaskClient(
     public override Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(eventName);
-        return SendControlAsync(instanceId, new EventRaisedEvent(-1, Now, eventName, converter.Serialize(eventPayload)), "event " + eventName, cancellationToken);
+        return RaiseAsync();
+
+        async Task RaiseAsync()
+        {
+            using var span = DurableTelemetry.StartRaiseEvent(instanceId, eventName);
+            var raised = new EventRaisedEvent(-1, Now, eventName, converter.Serialize(eventPayload)) { ParentTraceContext = DistributedTraceContext.Capture() };
+            await SendControlAsync(instanceId, raised, "event " + eventName, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public override Task TerminateInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellationToken = default) =>
@@ -141,7 +149,11 @@ internal sealed class StoreDurableTaskClient(
         }
 
         var executionId = Guid.NewGuid().ToString("N");
-        var start = new TaskMessage(MessageIdFor(instanceId, executionId), instanceId, executionId, new ExecutionStartedEvent(-1, Now, name, version, input, executionId, null));
+
+        // Stored with the start, so every episode, activity and sub-orchestration continues the caller's trace.
+        using var span = DurableTelemetry.StartCreateOrchestration(name, version, instanceId, executionId);
+        var started = new ExecutionStartedEvent(-1, Now, name, version, input, executionId, null) { ParentTraceContext = DistributedTraceContext.Capture() };
+        var start = new TaskMessage(MessageIdFor(instanceId, executionId), instanceId, executionId, started);
         var outbox = new OutboxMessage(DispatchQueue.Control, start, startAt);
         var state = new InstanceState
         {
@@ -166,7 +178,7 @@ internal sealed class StoreDurableTaskClient(
             throw new OrchestrationAlreadyExistsException(instanceId, current?.State.Status ?? OrchestrationRuntimeStatus.Pending);
         }
 
-        await dispatcher.SendAsync(DispatchQueue.Control, start, startAt, cancellationToken).ConfigureAwait(false);
+        await dispatcher.SendAsync(DispatchQueue.Control, DurableTelemetry.Stamp(start, startAt, timeProvider), startAt, cancellationToken).ConfigureAwait(false);
         await store.TryReplaceAsync(state with { Outbox = [] }, etag, cancellationToken).ConfigureAwait(false);
         Log.InstanceScheduled(logger, instanceId, name, version);
         return instanceId;
@@ -179,7 +191,7 @@ internal sealed class StoreDurableTaskClient(
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
         _ = await store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false) ?? throw new OrchestrationNotFoundException(instanceId);
         var message = new TaskMessage(Guid.NewGuid().ToString("N"), instanceId, null, historyEvent);
-        await dispatcher.SendAsync(DispatchQueue.Control, message, null, cancellationToken).ConfigureAwait(false);
+        await dispatcher.SendAsync(DispatchQueue.Control, DurableTelemetry.Stamp(message, null, timeProvider), null, cancellationToken).ConfigureAwait(false);
         Log.ControlSent(logger, operation, instanceId);
     }
 

@@ -38,13 +38,21 @@ public sealed record ParentInstance(string InstanceId, string ExecutionId, int T
 
 /// <summary>An execution started (first event of every execution).</summary>
 public sealed record ExecutionStartedEvent(int EventId, DateTime Timestamp, string Name, string Version, string? Input, string ExecutionId, ParentInstance? Parent)
-    : HistoryEvent(EventId, Timestamp);
+    : HistoryEvent(EventId, Timestamp)
+{
+    /// <summary>Trace context of whoever started the execution (client, parent episode); every episode continues it.</summary>
+    public DistributedTraceContext? ParentTraceContext { get; init; }
+}
 
 /// <summary>An episode started; its timestamp is the orchestrator's <c>CurrentUtcDateTime</c>.</summary>
 public sealed record OrchestratorStartedEvent(int EventId, DateTime Timestamp) : HistoryEvent(EventId, Timestamp);
 
 /// <summary>The orchestrator scheduled activity <paramref name="Name"/>.</summary>
-public sealed record TaskScheduledEvent(int EventId, DateTime Timestamp, string Name, string? Input) : HistoryEvent(EventId, Timestamp);
+public sealed record TaskScheduledEvent(int EventId, DateTime Timestamp, string Name, string? Input) : HistoryEvent(EventId, Timestamp)
+{
+    /// <summary>Trace context of the episode that scheduled the activity (set on the work item); its execution continues it.</summary>
+    public DistributedTraceContext? ParentTraceContext { get; init; }
+}
 
 /// <summary>An activity completed.</summary>
 public sealed record TaskCompletedEvent(int EventId, DateTime Timestamp, int TaskScheduledId, string? Result) : HistoryEvent(EventId, Timestamp);
@@ -59,7 +67,11 @@ public sealed record TimerCreatedEvent(int EventId, DateTime Timestamp, DateTime
 public sealed record TimerFiredEvent(int EventId, DateTime Timestamp, int TimerId, DateTime FireAt) : HistoryEvent(EventId, Timestamp);
 
 /// <summary>An external event arrived.</summary>
-public sealed record EventRaisedEvent(int EventId, DateTime Timestamp, string Name, string? Input) : HistoryEvent(EventId, Timestamp);
+public sealed record EventRaisedEvent(int EventId, DateTime Timestamp, string Name, string? Input) : HistoryEvent(EventId, Timestamp)
+{
+    /// <summary>Trace context of the sender; the episode that applies the event links to it.</summary>
+    public DistributedTraceContext? ParentTraceContext { get; init; }
+}
 
 /// <summary>The orchestrator started a sub-orchestration.</summary>
 public sealed record SubOrchestrationInstanceCreatedEvent(int EventId, DateTime Timestamp, string Name, string Version, string InstanceId, string? Input)

@@ -22,7 +22,14 @@ public enum DispatchQueue
 /// <param name="InstanceId">Target instance (or, for work items, the calling instance).</param>
 /// <param name="ExecutionId">Target execution; null for messages valid for any execution (external events, control operations).</param>
 /// <param name="Event">The history event to apply.</param>
-public sealed record TaskMessage(string Id, string InstanceId, string? ExecutionId, HistoryEvent Event);
+public sealed record TaskMessage(string Id, string InstanceId, string? ExecutionId, HistoryEvent Event)
+{
+    /// <summary>
+    /// When the message became available to receivers (sent, or its visibility delay ended); stamped on every
+    /// send so the receiver can measure the queue wait. Null in messages written before it existed.
+    /// </summary>
+    public DateTimeOffset? EnqueuedAt { get; init; }
+}
 
 /// <summary>A received, leased (invisible) message.</summary>
 /// <param name="Message">The message.</param>

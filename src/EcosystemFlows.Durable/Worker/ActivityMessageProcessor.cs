@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using EcosystemFlows.Durable.Diagnostics;
 using EcosystemFlows.Durable.History;
 using EcosystemFlows.Durable.Ports;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +35,11 @@ internal sealed class ActivityMessageProcessor(
             throw new InvalidOperationException($"Work item {message.Id} does not carry a TaskScheduled event with an execution id.");
         }
 
+        // The span is ambient while user code runs, so what the activity calls (Service Bus sends, HTTP) joins the trace.
+        using var span = DurableTelemetry.StartActivityExecution(message, scheduled);
+        var started = Stopwatch.GetTimestamp();
         var result = await RunAsync(message, scheduled, message.ExecutionId).ConfigureAwait(false);
+        DurableTelemetry.ActivityFinished(span, scheduled.Name, result, Stopwatch.GetElapsedTime(started));
         Log.ActivityFinished(_logger, scheduled.Name, scheduled.EventId, message.InstanceId, result is TaskCompletedEvent ? "completed" : "failed");
         return new TaskMessage(MessageIds.ForTask(message.InstanceId, message.ExecutionId, scheduled.EventId, "result"), message.InstanceId, message.ExecutionId, result);
     }

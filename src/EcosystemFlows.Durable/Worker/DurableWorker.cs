@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EcosystemFlows.Durable.Diagnostics;
 using EcosystemFlows.Durable.Ports;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,6 +39,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        dispatcher = new TelemetryDispatcher(dispatcher, timeProvider);
         _dispatcher = dispatcher;
         _options = options.Value;
         _orchestrations = new OrchestrationMessageProcessor(store, dispatcher, registry, services, converter, timeProvider, _options, loggerFactory);

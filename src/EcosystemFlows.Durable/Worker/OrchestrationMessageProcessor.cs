@@ -1,3 +1,4 @@
+using EcosystemFlows.Durable.Diagnostics;
 using EcosystemFlows.Durable.Engine;
 using EcosystemFlows.Durable.History;
 using EcosystemFlows.Durable.Ports;
@@ -127,6 +128,7 @@ internal sealed class OrchestrationMessageProcessor(
                 continue;
             }
 
+            episode.Telemetry.Committed(next);
             Log.EpisodeCommitted(_logger, next.InstanceId, next.Name, message.Id, next.Status, episode.ActionCount);
             if (next.Outbox.Count > 0)
             {
@@ -175,8 +177,11 @@ internal sealed class OrchestrationMessageProcessor(
 
         public int ActionCount { get; private set; }
 
+        public EpisodeTelemetry Telemetry { get; } = new();
+
         public InstanceState? Run(InstanceState? state)
         {
+            Telemetry.Load(state);
             if (messages.Count > 1)
             {
                 return RunBatch(state);
@@ -371,6 +376,7 @@ internal sealed class OrchestrationMessageProcessor(
             batch.Clear();
             var history = new List<HistoryEvent>(state.History);
             history.AddRange(newEvents);
+            Telemetry.Begin(state, history, newEvents);
             if (!owner._registry.TryGetOrchestrator(state.Name, out var type))
             {
                 var missing = new TaskFailureDetails("OrchestratorNotFound", $"No orchestrator named '{state.Name}' is registered.", null, null);
@@ -400,7 +406,7 @@ internal sealed class OrchestrationMessageProcessor(
                 case ScheduleTaskAction task:
                     return new OutboxMessage(
                         DispatchQueue.WorkItem,
-                        new TaskMessage(MessageIds.ForTask(instanceId, executionId, task.Id, "activity"), instanceId, executionId, new TaskScheduledEvent(task.Id, now, task.Name, task.Input)),
+                        new TaskMessage(MessageIds.ForTask(instanceId, executionId, task.Id, "activity"), instanceId, executionId, new TaskScheduledEvent(task.Id, now, task.Name, task.Input) { ParentTraceContext = Telemetry.Context }),
                         null);
                 case CreateTimerAction timer:
                     return new OutboxMessage(
@@ -409,7 +415,10 @@ internal sealed class OrchestrationMessageProcessor(
                         owner.CapDelay(timer.FireAt, now));
                 case CreateSubOrchestrationAction sub:
                     var childExecutionId = DeterministicGuid.CreateId(MessageIds.ForTask(instanceId, executionId, sub.Id, "suborchestration"));
-                    var start = new ExecutionStartedEvent(-1, now, sub.Name, sub.Version, sub.Input, childExecutionId, new ParentInstance(instanceId, executionId, sub.Id));
+                    var start = new ExecutionStartedEvent(-1, now, sub.Name, sub.Version, sub.Input, childExecutionId, new ParentInstance(instanceId, executionId, sub.Id))
+                    {
+                        ParentTraceContext = Telemetry.Context,
+                    };
                     return new OutboxMessage(
                         DispatchQueue.Control,
                         new TaskMessage(MessageIds.ForTask(instanceId, executionId, sub.Id, "suborchestration"), sub.InstanceId, childExecutionId, start),
@@ -425,7 +434,7 @@ internal sealed class OrchestrationMessageProcessor(
             {
                 var kind = "continueasnew";
                 var executionId = DeterministicGuid.CreateId(MessageIds.ForExecution(state.InstanceId, state.ExecutionId, kind));
-                var start = new ExecutionStartedEvent(-1, now, state.Name, state.Version, completion.Output, executionId, state.Parent);
+                var start = new ExecutionStartedEvent(-1, now, state.Name, state.Version, completion.Output, executionId, state.Parent) { ParentTraceContext = Telemetry.Context };
                 _outbox.Add(new OutboxMessage(
                     DispatchQueue.Control,
                     new TaskMessage(MessageIds.ForExecution(state.InstanceId, state.ExecutionId, kind), state.InstanceId, executionId, start),
@@ -448,6 +457,7 @@ internal sealed class OrchestrationMessageProcessor(
             }
 
             Log.OrchestrationFinished(owner._logger, state.InstanceId, state.Name, completion.Status);
+            Telemetry.Finished(completion.Status, completion.FailureDetails);
             var completed = new ExecutionCompletedEvent(-1, now, completion.Status, completion.Output, completion.FailureDetails);
             if (state.Parent is { } parent)
             {
@@ -471,6 +481,7 @@ internal sealed class OrchestrationMessageProcessor(
         {
             var output = owner._converter.Serialize(terminated.Reason);
             Log.OrchestrationFinished(owner._logger, state.InstanceId, state.Name, OrchestrationRuntimeStatus.Terminated);
+            Telemetry.Finished(OrchestrationRuntimeStatus.Terminated, null);
             if (state.Parent is { } parent)
             {
                 var details = new TaskFailureDetails("Terminated", $"Sub-orchestration '{state.InstanceId}' was terminated: {terminated.Reason}", null, null);

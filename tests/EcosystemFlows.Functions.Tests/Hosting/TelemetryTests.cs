@@ -1,8 +1,20 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using EcosystemFlows.Azure.ServiceBus.Events;
+using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.Functions.Security;
+using EcosystemFlows.Functions.Workflows.JointOffering;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Trace;
 
 namespace EcosystemFlows.Functions.Tests.Hosting;
@@ -10,6 +22,8 @@ namespace EcosystemFlows.Functions.Tests.Hosting;
 public sealed class TelemetryTests
 {
     private static readonly ActivitySource LibrarySource = new("EcosystemFlows.Tests.Library");
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private static readonly AuthOptions Auth = new() { Audience = "ecosystemflows-tests", Issuer = "ecosystemflows-tests", DevelopmentSigningKey = AppFactory.TestSigningKey };
 
     [Fact]
     public async Task Request_ToAppEndpoint_RecordsServerSpanWithLibraryChildInOneTrace()
@@ -33,6 +47,54 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task StartOffering_OverHttp_OneTraceSpansTheRequestAnActivityAndThePublishedEvent()
+    {
+        // Arrange: the caller's own trace context, the real app on the in-memory backend, every span exported.
+        var spans = new List<Activity>();
+        var publications = new PublicationRecorder();
+        await using var app = new AppFactory(replaceServices: services =>
+        {
+            services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
+            services.RemoveAll<IEventPublisher>().AddSingleton<IEventPublisher>(publications);
+        });
+        foreach (var partner in Examples.Partners().Values)
+        {
+            app.Ports.Partners[partner.PartnerId] = partner;
+        }
+
+        var traceId = ActivityTraceId.CreateRandom();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/offerings")
+        {
+            Content = JsonContent.Create(new StartOfferingRequest(Examples.Terms(), 10), options: Json),
+        };
+        request.Headers.Add(JointOfferingApi.IdempotencyKeyHeader, "trace-1");
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Bearer", DevelopmentTokens.Mint(Auth, "alice", "contoso", [Roles.Partner], TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow));
+
+        // Act: start over HTTP, then wait for the first event the workflow publishes from an activity.
+        using var response = await client.SendAsync(request);
+        var submitted = await publications.FirstAsync("com.ecosystemflows.offering.submitted", TimeSpan.FromSeconds(20));
+        app.Services.GetRequiredService<TracerProvider>().ForceFlush();
+
+        // Assert: request, orchestration, activity and publication are one trace, each a descendant of the last.
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        List<Activity> trace;
+        lock (spans)
+        {
+            trace = [.. spans.Where(s => s.TraceId == traceId)];
+        }
+
+        var server = Assert.Single(trace, s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("url.path") == "/api/offerings");
+        var create = Assert.Single(trace, s => s.OperationName == $"create_orchestration:{nameof(JointOfferingOrchestrator)}");
+        Assert.True(IsDescendant(trace, create, server), "create_orchestration is not inside the HTTP request span");
+        var activity = Assert.Single(trace, s => s.OperationName == $"activity:{nameof(RecordTransitionActivity)}" && s.SpanId == submitted.SpanId);
+        Assert.True(IsDescendant(trace, activity, create), "the activity is not a descendant of create_orchestration");
+        Assert.Equal(traceId, submitted.TraceId);
+    }
+
+    [Fact]
     public async Task Request_ToHealthEndpoints_IsNotTraced()
     {
         var spans = new List<Activity>();
@@ -44,6 +106,51 @@ public sealed class TelemetryTests
 
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.DoesNotContain(spans, s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("url.path") == "/healthz");
+    }
+
+    private static bool IsDescendant(List<Activity> trace, Activity span, Activity ancestor)
+    {
+        for (var current = span; current is not null; current = trace.FirstOrDefault(s => s.SpanId == current.ParentSpanId))
+        {
+            if (current.ParentSpanId == ancestor.SpanId)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Records which span was current when each event was published: the Service Bus publisher starts its send
+    /// span under it and writes its context into the message's <c>traceparent</c>.
+    /// </summary>
+    private sealed class PublicationRecorder : IEventPublisher
+    {
+        private readonly ConcurrentQueue<(string Type, ActivityContext Context)> _published = new();
+
+        public Task PublishAsync<TData>(EventPublication<TData> publication, JsonTypeInfo<TData> dataType, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(publication);
+            _published.Enqueue((publication.Type.ToString(), Activity.Current?.Context ?? default));
+            return Task.CompletedTask;
+        }
+
+        public async Task<ActivityContext> FirstAsync(string type, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (DateTime.UtcNow < deadline)
+            {
+                if (_published.FirstOrDefault(p => p.Type == type) is { Type: not null } found)
+                {
+                    return found.Context;
+                }
+
+                await Task.Delay(20);
+            }
+
+            throw new TimeoutException($"no {type} event was published within {timeout}");
+        }
     }
 
     /// <summary>Adds an endpoint that does library work on an <c>EcosystemFlows.*</c> source.</summary>

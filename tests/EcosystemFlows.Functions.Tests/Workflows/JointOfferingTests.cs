@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using EcosystemFlows.Azure.ServiceBus.Events;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Partners;
@@ -5,6 +7,7 @@ using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Tests;
 using EcosystemFlows.Durable;
 using EcosystemFlows.Durable.Testing;
+using EcosystemFlows.Functions.Workflows;
 using EcosystemFlows.Functions.Workflows.JointOffering;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -47,6 +50,37 @@ public sealed class JointOfferingTests : IAsyncLifetime
         var audit = _ports.Audit[OfferingId];
         Assert.Equal(Enumerable.Range(1, audit.Count), audit.Select(a => a.Sequence));
         Assert.Contains(audit, a => a.Actor == "carol" && a.Action == "signoff.recorded");
+    }
+
+    [Fact]
+    public async Task Run_GatesDecidedAfterThirtyHours_SignOffWaitRecordedOncePerDecision()
+    {
+        // Arrange: decisions replayed by later episodes must not be measured again.
+        var waits = new ConcurrentQueue<(double Seconds, string? Decision)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == WorkflowMetrics.MeterName && instrument.Name == WorkflowMetrics.SignOffWait)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+            waits.Enqueue((value, tags.ToArray().FirstOrDefault(t => t.Key == WorkflowMetrics.DecisionTag).Value as string)));
+        listener.Start();
+        await StartAsync();
+
+        // Act
+        await _host.AdvanceTimeAsync(TimeSpan.FromHours(30));
+        await ApproveAllAsync(OfferingId);
+        await _host.WaitForIdleAsync();
+
+        // Assert: other tests measure too, but none waits exactly 30 hours of orchestration time.
+        var ours = waits.Where(w => w.Seconds == TimeSpan.FromHours(30).TotalSeconds).ToList();
+        Assert.Equal(5, ours.Count);
+        Assert.All(ours, w => Assert.Equal("approved", w.Decision));
     }
 
     [Fact]

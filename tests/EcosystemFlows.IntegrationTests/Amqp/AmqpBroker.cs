@@ -93,6 +93,17 @@ internal sealed class AmqpBroker : IAsyncDisposable
         return receiver;
     }
 
+    /// <summary>
+    /// A private subscription: the broker binds a temporary queue, deleted with the link, to
+    /// <paramref name="exchange"/> with <paramref name="bindingKey"/>, so no other consumer competes for its messages.
+    /// </summary>
+    public ReceiverLink CreateSubscriber(string exchange, string bindingKey)
+    {
+        var receiver = new ReceiverLink(_session, $"subscriber-{Guid.NewGuid():N}", ExchangeAddress(exchange, bindingKey));
+        receiver.SetCredit(Credit);
+        return receiver;
+    }
+
     /// <summary>Accepts (discards) whatever an earlier run left in the receiver's queue.</summary>
     public static async Task DrainAsync(ReceiverLink receiver)
     {

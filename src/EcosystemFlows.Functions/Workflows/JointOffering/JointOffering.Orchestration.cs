@@ -262,7 +262,7 @@ internal static class SignOffRound
             if (decision.IsCompletedSuccessfully)
             {
                 var signOff = await decision;
-                if (await ApplyAsync(journal, states, signOff, termsHash, context.CurrentUtcDateTime) is { } rejection)
+                if (await ApplyAsync(journal, states, signOff, termsHash, start, context.CurrentUtcDateTime) is { } rejection)
                 {
                     return new RoundOutcome(OfferingStage.Rejected, rejection, [.. states.Values]);
                 }
@@ -295,7 +295,8 @@ internal static class SignOffRound
     }
 
     /// <summary>Applies a decision; returns the rejection reason when the gate was rejected.</summary>
-    private static async Task<string?> ApplyAsync(OfferingJournal journal, Dictionary<string, GateState> states, SignOffDecision signOff, string termsHash, DateTime now)
+    private static async Task<string?> ApplyAsync(
+        OfferingJournal journal, Dictionary<string, GateState> states, SignOffDecision signOff, string termsHash, DateTime openedAt, DateTime now)
     {
         var problem = !states.TryGetValue(signOff.GateId, out var gate) ? $"no gate {signOff.GateId}"
             : gate.State != "Pending" ? $"gate {signOff.GateId} was already {gate.State.ToLowerInvariant()}"
@@ -316,6 +317,11 @@ internal static class SignOffRound
             Comment = signOff.Comment,
         };
         journal.LastActor = signOff.UserId;
+        if (!journal.IsReplaying)
+        {
+            WorkflowMetrics.SignOffDecided(now - openedAt, gate.Kind.ToString(), signOff.Approve);
+        }
+
         await journal.RecordAsync(
             "signoff.recorded",
             signOff.UserId,
@@ -349,6 +355,8 @@ internal sealed class OfferingJournal(TaskOrchestrationContext context, string o
     public string? SkuCode { get; set; }
 
     public string LastActor { get; set; } = "system";
+
+    public bool IsReplaying => context.IsReplaying;
 
     public void Continue(int sequenceFromRound) => Sequence = sequenceFromRound;
 

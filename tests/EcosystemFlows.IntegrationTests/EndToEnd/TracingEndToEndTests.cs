@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Amqp;
+using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.Functions.Security;
+using EcosystemFlows.Functions.Workflows.JointOffering;
+using EcosystemFlows.IntegrationTests.Amqp;
+
+namespace EcosystemFlows.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// One trace from an HTTP start to the published event, through the app process, the Storage-queue task hub
+/// (the durable boundary) and RabbitMQ: the event's <c>traceparent</c> carries the trace id the caller sent.
+/// </summary>
+public sealed class TracingEndToEndTests
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    [Fact]
+    public async Task StartOffering_WithTraceparent_PublishedEventContinuesTheCallersTrace()
+    {
+        // Arrange: the app on the local services, and a private subscription to the events topic.
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var settings = AppProcess.LocalServiceSettings();
+        settings["Cosmos__DatabaseName"] = $"e2etrace{run}";
+        settings["DurableStorage__TaskHubName"] = $"e2etrace{run}";
+        settings["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        await using var broker = await AmqpBroker.ConnectAsync();
+        var events = broker.CreateSubscriber(AmqpBroker.EventsExchange, "#");
+        await using var app = AppProcess.Start(settings);
+        using var anonymous = await app.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));
+        var auth = new AuthOptions { Audience = settings["Auth__Audience"], DevelopmentSigningKey = settings["Auth__DevelopmentSigningKey"] };
+        HttpClient As(string user, string organisation)
+        {
+            var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+                "Bearer", DevelopmentTokens.Mint(auth, user, organisation, [Roles.Partner], TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow));
+            return client;
+        }
+
+        foreach (var partner in Examples.Partners().Values)
+        {
+            using var onboarding = As("onboarding", partner.PartnerId);
+            using var registered = await onboarding.PostAsJsonAsync("/api/partners", partner, Json);
+            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
+        }
+
+        using var alice = As("alice", "contoso");
+
+        // Act: start the offering as a traced caller would.
+        var traceId = ActivityTraceId.CreateRandom();
+        var callerSpanId = ActivitySpanId.CreateRandom();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/offerings")
+        {
+            Content = JsonContent.Create(new StartOfferingRequest(Examples.Terms(), 10), options: Json),
+        };
+        request.Headers.Add(JointOfferingApi.IdempotencyKeyHeader, $"trace-{run}");
+        request.Headers.Add("traceparent", $"00-{traceId}-{callerSpanId}-01");
+        using var response = await alice.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var offeringId = (await response.Content.ReadFromJsonAsync<OfferingAccepted>(Json))!.OfferingId;
+        var submitted = await ReceiveAsync(events, offeringId, "com.ecosystemflows.offering.submitted", app);
+
+        // Assert: same trace, parented by a span of the app (the send span), not by the caller directly.
+        var traceParent = Assert.IsType<string>(submitted.ApplicationProperties["traceparent"]);
+        var parts = traceParent.Split('-');
+        Assert.Equal(traceId.ToHexString(), parts[1]);
+        Assert.NotEqual(callerSpanId.ToHexString(), parts[2]);
+        Assert.Equal(traceParent, submitted.ApplicationProperties["Diagnostic-Id"]);
+    }
+
+    private static async Task<Message> ReceiveAsync(IReceiverLink events, string offeringId, string type, AppProcess app)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (TimeSpan.FromSeconds(60) - deadline.Elapsed is var remaining && remaining > TimeSpan.Zero)
+        {
+            if (await events.ReceiveAsync(remaining) is not { } message)
+            {
+                break;
+            }
+
+            events.Accept(message);
+            if (message.Properties?.Subject == offeringId && message.ApplicationProperties?["type"] as string == type)
+            {
+                return message;
+            }
+        }
+
+        throw new TimeoutException($"no {type} event for {offeringId} within 60 s; app output:\n{app.Output}");
+    }
+}
