@@ -44,7 +44,13 @@ internal static class TriggerPayloads
         };
     }
 
-    /// <summary>The Storage queue message of binding <paramref name="bindingName"/>.</summary>
+    /// <summary>
+    /// The Storage queue message of binding <paramref name="bindingName"/>. No function is queue-triggered
+    /// yet: the only queues the app reads are the durable task hub's, and the runtime's dispatcher must own
+    /// them (it deletes a message only after its effect is committed, batches, partitions and poisons), which
+    /// a host-settled queue trigger would bypass. The decoding is here so such a function can be added
+    /// with its contract already tested.
+    /// </summary>
     public static QueueTriggerMessage DecodeQueue(InvocationRequest request, string bindingName)
     {
         var metadata = request.Metadata ?? [];
