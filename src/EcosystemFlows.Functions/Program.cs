@@ -1,7 +1,10 @@
 using EcosystemFlows.Functions.Hosting;
+using EcosystemFlows.Functions.Hosting.CustomHandler;
 using EcosystemFlows.Functions.Security;
 
-var builder = WebApplication.CreateBuilder(args);
+// `generate-functions <dir>` takes no settings of its own: keep its arguments out of the configuration.
+var generateFunctionsTo = args is ["generate-functions", var directory] ? directory : null;
+var builder = WebApplication.CreateBuilder(generateFunctionsTo is null ? args : []);
 builder.AddFunctionsHosting();
 if (args is ["mint-token", .. var tokenArgs])
 {
@@ -10,11 +13,16 @@ if (args is ["mint-token", .. var tokenArgs])
     return DevelopmentTokens.Run(auth, tokenArgs, Console.Out, Console.Error);
 }
 
+var isCustomHandler = builder.Configuration.IsCustomHandler();
 builder.AddTelemetry();
 builder.Services.AddProblemDetails();
 builder.Services.AddApiSecurity();
 builder.Services.AddAzureDependencies();
 builder.Services.AddWorkflows();
+if (isCustomHandler)
+{
+    builder.Services.AddCustomHandlerInvocations();
+}
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -23,6 +31,16 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealthEndpoints();
 app.MapWorkflowApis();
+if (isCustomHandler)
+{
+    app.MapCustomHandlerInvocations();
+}
+
+if (generateFunctionsTo is not null)
+{
+    // Publish step: function.json per function from the registrations above (see FunctionManifest).
+    return FunctionManifestCommand.Run(app, generateFunctionsTo, Console.Out, Console.Error);
+}
 
 // A wrong setting must stop the app at boot with a message naming it, not fail the first request.
 // Validate before the host starts so the operator sees every bad setting, not a hosting stack trace.

@@ -30,6 +30,13 @@ public sealed record ServiceBusConnectionString(
     /// <summary>The TCP port: the endpoint's explicit port, else 5671 with TLS or 5672 without.</summary>
     public int Port => Endpoint.IsDefaultPort || Endpoint.Port <= 0 ? (UseTls ? AmqpsPort : AmqpPort) : Endpoint.Port;
 
+    /// <summary>
+    /// The endpoint of namespace <paramref name="fullyQualifiedNamespace"/> reached with a Microsoft Entra
+    /// identity: <c>sb://</c> (TLS on 5671) and no keys.
+    /// </summary>
+    public static ServiceBusConnectionString ForNamespace(string fullyQualifiedNamespace) =>
+        new(new Uri($"sb://{fullyQualifiedNamespace}/"), null, null, null, UseDevelopmentEmulator: false);
+
     /// <summary>Parses <paramref name="value"/>; throws <see cref="FormatException"/> naming what is wrong.</summary>
     public static ServiceBusConnectionString Parse(string value) =>
         TryParse(value, out var parsed, out var error) ? parsed : throw new FormatException(error);

@@ -8,14 +8,16 @@ public sealed class ServiceBusOptions : IValidatableObject
     /// <summary>Configuration section: <c>ServiceBus</c>.</summary>
     public const string SectionName = "ServiceBus";
 
-    /// <summary>The namespace connection string; see <see cref="ServiceBusConnectionString"/>.</summary>
-    [Required(ErrorMessage = "is required")]
+    /// <summary>
+    /// The namespace connection string (SAS key, or the local broker); see <see cref="ServiceBusConnectionString"/>.
+    /// Set this or <see cref="FullyQualifiedNamespace"/>, not both.
+    /// </summary>
     public string ConnectionString { get; set; } = "";
 
     /// <summary>
-    /// The namespace host (<c>ns.servicebus.windows.net</c>) that infra emits for managed-identity access.
-    /// Not used yet: connecting without a key needs a Microsoft Entra <see cref="Auth.ICbsTokenProvider"/>
-    /// (issue 9); until then <see cref="ConnectionString"/> is required.
+    /// The namespace host (<c>ns.servicebus.windows.net</c>) that infra sets for managed-identity access:
+    /// TLS on 5671, every entity authorized through CBS with a Microsoft Entra token
+    /// (<see cref="Auth.MicrosoftEntraTokenProvider"/>). Set this or <see cref="ConnectionString"/>, not both.
     /// </summary>
     public string? FullyQualifiedNamespace { get; set; }
 
@@ -57,7 +59,10 @@ public sealed class ServiceBusOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "must be between 0 and 10 minutes")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Lifetime of a SAS token put on the CBS node; it is renewed when 80 % of it has passed.</summary>
+    /// <summary>
+    /// Lifetime of a SAS token put on the CBS node; it is renewed when 80 % of it has passed. A Microsoft
+    /// Entra token keeps the lifetime Entra gave it and is renewed once less than a fifth of this is left.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:05:00", "1.00:00:00", ErrorMessage = "must be between 5 minutes and 1 day")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
@@ -69,16 +74,50 @@ public sealed class ServiceBusOptions : IValidatableObject
     [Required(ErrorMessage = "is required")]
     public string EventSource { get; set; } = "/ecosystemflows/workflows";
 
-    /// <summary>The parsed connection string (valid once options validation has passed).</summary>
-    public ServiceBusConnectionString Parsed => ServiceBusConnectionString.Parse(ConnectionString);
+    /// <summary>True when the namespace is reached with a Microsoft Entra identity rather than a connection string.</summary>
+    public bool UsesIdentity => string.IsNullOrWhiteSpace(ConnectionString) && !string.IsNullOrWhiteSpace(FullyQualifiedNamespace);
+
+    /// <summary>
+    /// The endpoint (valid once options validation has passed): the parsed connection string, or for
+    /// <see cref="FullyQualifiedNamespace"/> an <c>sb://</c> endpoint without keys.
+    /// </summary>
+    public ServiceBusConnectionString Parsed => UsesIdentity
+        ? ServiceBusConnectionString.ForNamespace(FullyQualifiedNamespace!)
+        : ServiceBusConnectionString.Parse(ConnectionString);
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.IsNullOrWhiteSpace(ConnectionString) &&
-            !ServiceBusConnectionString.TryParse(ConnectionString, out _, out var error))
+        var hasConnectionString = !string.IsNullOrWhiteSpace(ConnectionString);
+        var hasNamespace = !string.IsNullOrWhiteSpace(FullyQualifiedNamespace);
+        if (hasConnectionString == hasNamespace)
         {
-            yield return new ValidationResult($"is malformed: {error}", [nameof(ConnectionString)]);
+            yield return new ValidationResult(
+                hasConnectionString
+                    ? $"set either a connection string or {nameof(FullyQualifiedNamespace)} (Microsoft Entra ID), not both"
+                    : $"is required, or set {nameof(FullyQualifiedNamespace)} to connect with Microsoft Entra ID",
+                [nameof(ConnectionString)]);
+        }
+
+        if (hasConnectionString)
+        {
+            if (!ServiceBusConnectionString.TryParse(ConnectionString, out var parsed, out var error))
+            {
+                yield return new ValidationResult($"is malformed: {error}", [nameof(ConnectionString)]);
+            }
+            else if (!parsed.UseDevelopmentEmulator && string.IsNullOrEmpty(parsed.SharedAccessKeyName))
+            {
+                // Without a key there is nothing to sign a SAS token with; identity-based access goes by namespace.
+                yield return new ValidationResult(
+                    $"has no SharedAccessKeyName/SharedAccessKey; to connect with Microsoft Entra ID set {nameof(FullyQualifiedNamespace)} instead",
+                    [nameof(ConnectionString)]);
+            }
+        }
+
+        if (hasNamespace && Uri.CheckHostName(FullyQualifiedNamespace) != UriHostNameType.Dns)
+        {
+            yield return new ValidationResult(
+                "must be a host name such as ns.servicebus.windows.net (no scheme, port or path)", [nameof(FullyQualifiedNamespace)]);
         }
     }
 }

@@ -91,6 +91,42 @@ public sealed class OptionsValidationTests
         Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Validate_ServiceBusNamespaceWithoutConnectionString_PassesWithAnEntraEndpoint()
+    {
+        var settings = new Dictionary<string, string?>(ValidSettings)
+        {
+            ["ServiceBus:ConnectionString"] = null,
+            ["ServiceBus:FullyQualifiedNamespace"] = "sb-ecoflows.servicebus.windows.net",
+        };
+
+        var options = Build(settings).GetRequiredService<IOptions<ServiceBusOptions>>().Value;
+
+        Assert.True(options.UsesIdentity);
+        Assert.Equal("sb-ecoflows.servicebus.windows.net", options.Parsed.Host);
+        Assert.True(options.Parsed.UseTls);
+        Assert.Equal(5671, options.Parsed.Port);
+        Assert.Null(options.Parsed.SharedAccessKey);
+    }
+
+    [Theory]
+    [InlineData(null, null, "setting 'ServiceBus:ConnectionString' (environment variable ServiceBus__ConnectionString): is required, or set FullyQualifiedNamespace")]
+    [InlineData("Endpoint=amqp://127.0.0.1:5672/;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true", "sb-ecoflows.servicebus.windows.net", "not both")]
+    [InlineData(null, "sb://sb-ecoflows.servicebus.windows.net/", "setting 'ServiceBus:FullyQualifiedNamespace' (environment variable ServiceBus__FullyQualifiedNamespace): must be a host name")]
+    [InlineData("Endpoint=sb://sb-ecoflows.servicebus.windows.net/", null, "has no SharedAccessKeyName/SharedAccessKey; to connect with Microsoft Entra ID set FullyQualifiedNamespace")]
+    public void Validate_ServiceBusConnectionStringAndNamespace_NeedExactlyOne(string? connectionString, string? fullyQualifiedNamespace, string expected)
+    {
+        var settings = new Dictionary<string, string?>(ValidSettings)
+        {
+            ["ServiceBus:ConnectionString"] = connectionString,
+            ["ServiceBus:FullyQualifiedNamespace"] = fullyQualifiedNamespace,
+        };
+
+        var ex = Assert.Throws<OptionsValidationException>(() => Build(settings).GetRequiredService<IOptions<ServiceBusOptions>>().Value);
+
+        Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
+    }
+
     private static ServiceProvider Build(IDictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();

@@ -5,8 +5,12 @@ using Amqp;
 using Amqp.Framing;
 using Amqp.Listener;
 using Amqp.Types;
+using Azure.Core;
 using EcosystemFlows.Azure.ServiceBus;
+using EcosystemFlows.Azure.ServiceBus.Auth;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Moq;
 
 namespace EcosystemFlows.Azure.Tests.ServiceBus;
 
@@ -60,6 +64,58 @@ public sealed class AzureDialectPeerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Send_EntraTokenProvider_PutsTheJwtOncePerEntityAudience()
+    {
+        var credential = new Mock<TokenCredential>();
+        credential.Setup(c => c.GetTokenAsync(It.IsAny<TokenRequestContext>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new AccessToken("entra-jwt", DateTimeOffset.UtcNow.AddHours(1)));
+        await using var connection = _peer.Connect(new MicrosoftEntraTokenProvider(credential.Object), TimeProvider.System);
+        var sender = new ServiceBusSender(connection);
+
+        await sender.SendToQueueAsync("offering-commands", new ServiceBusMessage("{}"u8.ToArray()));
+        await sender.SendToQueueAsync("offering-commands", new ServiceBusMessage("{}"u8.ToArray()));
+        await sender.SendToTopicAsync("offering-events", new ServiceBusMessage("{}"u8.ToArray()));
+
+        Assert.Equal(
+            ["amqps://127.0.0.1/offering-commands", "amqps://127.0.0.1/offering-events"],
+            _peer.TokenRequests.Select(r => (string)r.ApplicationProperties["name"]));
+        Assert.All(_peer.TokenRequests, r =>
+        {
+            Assert.Equal("put-token", r.ApplicationProperties["operation"]);
+            Assert.Equal("jwt", r.ApplicationProperties["type"]);
+            Assert.Equal("entra-jwt", (string)r.Body);
+        });
+        Assert.Equal(3, _peer.Sent.Count);
+    }
+
+    [Fact]
+    public async Task Renewal_EntraTokenCloseToExpiry_PutsAFreshTokenBeforeItExpires()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var firstExpiry = time.GetUtcNow().AddMinutes(10);
+        var credential = new Mock<TokenCredential>();
+        credential.SetupSequence(c => c.GetTokenAsync(It.IsAny<TokenRequestContext>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new AccessToken("jwt-expiring", firstExpiry))
+            .ReturnsAsync(new AccessToken("jwt-fresh", time.GetUtcNow().AddHours(1)));
+        await using var connection = _peer.Connect(new MicrosoftEntraTokenProvider(credential.Object), time);
+        await new ServiceBusSender(connection).SendToQueueAsync("offering-commands", new ServiceBusMessage("{}"u8.ToArray()));
+
+        // The renewal loop wakes every TokenLifetime/20 (3 min) and renews what expires within TokenLifetime/5 (12 min).
+        for (var i = 0; i < 100 && _peer.TokenRequests.Count < 2; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(30));
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(["jwt-expiring", "jwt-fresh"], _peer.TokenRequests.Select(r => (string)r.Body));
+        var renewal = _peer.TokenRequests.Last();
+        Assert.Equal("jwt", renewal.ApplicationProperties["type"]);
+        Assert.Equal("amqps://127.0.0.1/offering-commands", renewal.ApplicationProperties["name"]);
+        Assert.True(time.GetUtcNow() < firstExpiry, $"renewed at {time.GetUtcNow():O}, after the first token expired");
+        Assert.True((DateTime)renewal.ApplicationProperties["expiration"] > DateTime.UtcNow.AddMinutes(30));
+    }
+
+    [Fact]
     public async Task Process_AzureDialect_SettlesWithServiceBusOutcomes()
     {
         _peer.Enqueue("complete-me", deliveryCount: 0);
@@ -109,7 +165,7 @@ public sealed class AzureDialectPeerTests : IAsyncLifetime
     }
 
     /// <summary>A minimal Service Bus stand-in: $cbs, one queue to send to and receive from.</summary>
-    private sealed class FakeServiceBus : IDisposable, IRequestProcessor, IMessageProcessor, IMessageSource
+    private sealed class FakeServiceBus : IDisposable, IRequestProcessor, IMessageSource
     {
         private readonly ContainerHost _host;
         private readonly ConcurrentQueue<Message> _available = new();
@@ -125,7 +181,8 @@ public sealed class AzureDialectPeerTests : IAsyncLifetime
             _host = new ContainerHost(new Address($"amqp://127.0.0.1:{Port}"));
             _host.Listeners[0].SASL.EnableAnonymousMechanism = true;
             _host.RegisterRequestProcessor("$cbs", this);
-            _host.RegisterMessageProcessor("offering-commands", this);
+            _host.RegisterMessageProcessor("offering-commands", new EntityProcessor(this, "offering-commands"));
+            _host.RegisterMessageProcessor("offering-events", new EntityProcessor(this, "offering-events"));
             _host.RegisterMessageSource("offering-commands", this);
             _host.Open();
         }
@@ -142,8 +199,6 @@ public sealed class AzureDialectPeerTests : IAsyncLifetime
 
         int IRequestProcessor.Credit => 10;
 
-        int IMessageProcessor.Credit => 10;
-
         public ServiceBusConnection Connect() => new(Options.Create(new ServiceBusOptions
         {
             ConnectionString = $"Endpoint=amqp://127.0.0.1:{Port}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=c2VjcmV0",
@@ -151,6 +206,17 @@ public sealed class AzureDialectPeerTests : IAsyncLifetime
             OperationTimeout = TimeSpan.FromSeconds(5),
             ShutdownTimeout = TimeSpan.FromSeconds(2),
         }));
+
+        /// <summary>A connection with no key in its connection string: every entity is authorized with <paramref name="tokens"/>.</summary>
+        public ServiceBusConnection Connect(ICbsTokenProvider tokens, TimeProvider time) => new(
+            Options.Create(new ServiceBusOptions
+            {
+                ConnectionString = $"Endpoint=amqp://127.0.0.1:{Port}/",
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                OperationTimeout = TimeSpan.FromSeconds(5),
+            }),
+            timeProvider: time,
+            tokenProvider: tokens);
 
         public void Enqueue(string messageId, uint deliveryCount) => _available.Enqueue(new Message("{}")
         {
@@ -174,10 +240,10 @@ public sealed class AzureDialectPeerTests : IAsyncLifetime
             });
         }
 
-        public void Process(MessageContext messageContext)
+        private void Accept(string entity, MessageContext messageContext)
         {
             // Service Bus refuses an entity that was not authorized through CBS first.
-            if (!_authorized.ContainsKey("amqps://127.0.0.1/offering-commands"))
+            if (!_authorized.ContainsKey($"amqps://127.0.0.1/{entity}"))
             {
                 messageContext.Complete(new Error(ErrorCode.UnauthorizedAccess) { Description = "no put-token for the entity" });
                 return;
@@ -213,6 +279,14 @@ public sealed class AzureDialectPeerTests : IAsyncLifetime
             {
                 _host.Close();
             }
+        }
+
+        /// <summary>Accepts what is sent to one entity, if it was authorized.</summary>
+        private sealed class EntityProcessor(FakeServiceBus bus, string entity) : IMessageProcessor
+        {
+            public int Credit => 10;
+
+            public void Process(MessageContext messageContext) => bus.Accept(entity, messageContext);
         }
     }
 }

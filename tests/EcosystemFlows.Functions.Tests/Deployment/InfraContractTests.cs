@@ -4,6 +4,7 @@ using System.Text.Json;
 using EcosystemFlows.Azure.Cosmos;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Azure.Storage;
+using EcosystemFlows.Functions.Hosting.CustomHandler;
 using EcosystemFlows.Functions.Security;
 
 namespace EcosystemFlows.Functions.Tests.Deployment;
@@ -53,6 +54,23 @@ public sealed class InfraContractTests : IClassFixture<InfraContractTests.Compil
         Assert.All(appSettings, s => Assert.Contains(s, outputs));
         Assert.Contains("FUNCTIONS_WORKER_RUNTIME", settings);
         Assert.DoesNotContain(settings, s => s.Contains("ConnectionString", StringComparison.OrdinalIgnoreCase) || s.EndsWith("Key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void FunctionAppSettings_ServiceBusTriggerConnection_IsIdentityBased()
+    {
+        // function.json's serviceBusTrigger names FunctionManifest.ServiceBusConnection; the host resolves it
+        // from <name>__fullyQualifiedNamespace with the managed identity named by <name>__clientId.
+        var site = Assert.Single(_template.Resources("Microsoft.Web/sites"));
+        var settings = site.GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings")
+            .EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("value").GetString());
+        var connection = FunctionManifest.ServiceBusConnection;
+
+        Assert.Contains($"{connection}__fullyQualifiedNamespace", settings.Keys);
+        Assert.Equal("managedidentity", settings[$"{connection}__credential"]);
+        Assert.Contains($"{connection}__clientId", settings.Keys);
+        Assert.DoesNotContain(connection, settings.Keys);
+        Assert.Equal("custom", settings["FUNCTIONS_WORKER_RUNTIME"]);
     }
 
     [Fact]

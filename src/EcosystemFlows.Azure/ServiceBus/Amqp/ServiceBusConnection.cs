@@ -50,7 +50,8 @@ public sealed class ServiceBusConnection : IAsyncDisposable, IAmqpSendPath
         if (Dialect.UsesClaimsBasedSecurity)
         {
             _tokens = tokenProvider ?? new SharedAccessKeyTokenProvider(
-                _endpoint.SharedAccessKeyName ?? throw new InvalidOperationException("Azure Service Bus needs SharedAccessKeyName/SharedAccessKey or a token provider"),
+                _endpoint.SharedAccessKeyName ?? throw new InvalidOperationException(
+                    "Azure Service Bus needs SharedAccessKeyName/SharedAccessKey or a Microsoft Entra token provider (ServiceBus:FullyQualifiedNamespace)"),
                 _endpoint.SharedAccessKey!,
                 _options.TokenLifetime,
                 _time);

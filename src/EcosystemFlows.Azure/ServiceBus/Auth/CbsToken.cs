@@ -17,9 +17,8 @@ public sealed record CbsToken(string Value, string Type, DateTimeOffset ExpiresA
 }
 
 /// <summary>
-/// Supplies tokens for CBS put-token. The SAS implementation is <see cref="SharedAccessKeyTokenProvider"/>;
-/// a Microsoft Entra provider (managed identity, issue 9) plugs in here by returning JWTs of type
-/// <see cref="CbsToken.JwtTokenType"/> for the audience <c>https://servicebus.azure.net/.default</c>.
+/// Supplies tokens for CBS put-token: <see cref="SharedAccessKeyTokenProvider"/> for a connection string
+/// with a key, <see cref="MicrosoftEntraTokenProvider"/> (JWTs, managed identity) for a namespace without one.
 /// </summary>
 public interface ICbsTokenProvider
 {
