@@ -10,12 +10,15 @@ namespace EcosystemFlows.Durable.Http;
 
 /// <summary>
 /// The operator's management API in the shape of Durable Functions' HTTP API
-/// (<c>/runtime/webhooks/durabletask/instances/...</c>). Errors are RFC 9457 problem details.
+/// (<c>/webhooks/durabletask/instances/...</c>). Errors are RFC 9457 problem details.
 /// </summary>
 public static class DurableManagementApi
 {
-    /// <summary>Route prefix of the API.</summary>
-    public const string BasePath = "/runtime/webhooks/durabletask";
+    /// <summary>
+    /// Route prefix of the API: Durable Functions' path without its leading <c>/runtime</c>, which the Azure
+    /// Functions host reserves for itself (in front of the app as a custom handler, it would never forward it).
+    /// </summary>
+    public const string BasePath = "/webhooks/durabletask";
 
     /// <summary>Header carrying the continuation token of instance listings (request and response).</summary>
     public const string ContinuationHeader = "x-ms-continuation-token";

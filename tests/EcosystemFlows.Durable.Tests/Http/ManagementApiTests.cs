@@ -15,7 +15,7 @@ namespace EcosystemFlows.Durable.Tests.Http;
 
 public sealed class ManagementApiTests : IAsyncLifetime
 {
-    private const string Instances = "/runtime/webhooks/durabletask/instances";
+    private const string Instances = "/webhooks/durabletask/instances";
     private WebApplication _app = null!;
     private HttpClient _http = null!;
 

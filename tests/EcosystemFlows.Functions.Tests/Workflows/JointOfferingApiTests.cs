@@ -193,8 +193,8 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     [Fact]
     public async Task ManagementApi_IsOperatorOnly()
     {
-        using var partner = await Client("alice", "contoso", Roles.Partner).GetAsync("/runtime/webhooks/durabletask/instances");
-        using var op = await Client("olivia", null, Roles.Operator).GetAsync("/runtime/webhooks/durabletask/instances");
+        using var partner = await Client("alice", "contoso", Roles.Partner).GetAsync("/webhooks/durabletask/instances");
+        using var op = await Client("olivia", null, Roles.Operator).GetAsync("/webhooks/durabletask/instances");
 
         Assert.Equal(HttpStatusCode.Forbidden, partner.StatusCode);
         Assert.Equal(HttpStatusCode.OK, op.StatusCode);

@@ -121,7 +121,7 @@ public sealed class JointOfferingEndToEndTests
             await Task.Delay(200);
         }
 
-        var history = await client.GetStringAsync(new Uri($"/runtime/webhooks/durabletask/instances/{id}?showHistory=true", UriKind.Relative));
+        var history = await client.GetStringAsync(new Uri($"/webhooks/durabletask/instances/{id}?showHistory=true", UriKind.Relative));
         throw new TimeoutException($"offering {id} did not reach {stage} (last {view?.Stage}); history:\n{history}\napp output:\n{app.Output}");
     }
 

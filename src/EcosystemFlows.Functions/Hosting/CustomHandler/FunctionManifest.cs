@@ -8,9 +8,6 @@ namespace EcosystemFlows.Functions.Hosting.CustomHandler;
 /// <summary>One function as the Functions host sees it: its name (the folder) and its function.json bindings.</summary>
 internal sealed record FunctionDefinition(string Name, JsonObject Bindings);
 
-/// <summary>An HTTP endpoint the Functions host cannot serve, and why.</summary>
-internal sealed record UnpublishedEndpoint(string Route, string Reason);
-
 /// <summary>
 /// The app's functions for the Azure Functions host, derived from its own registrations so function.json
 /// never drifts from the code: one HTTP function per routed endpoint (the route as the host expects it,
@@ -34,29 +31,22 @@ internal sealed class FunctionManifest
 
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
 
-    private FunctionManifest(IReadOnlyList<FunctionDefinition> functions, IReadOnlyList<UnpublishedEndpoint> unpublished)
-    {
-        Functions = functions;
-        Unpublished = unpublished;
-    }
+    private FunctionManifest(IReadOnlyList<FunctionDefinition> functions) => Functions = functions;
 
     /// <summary>The functions, ordered by name.</summary>
     public IReadOnlyList<FunctionDefinition> Functions { get; }
 
-    /// <summary>Endpoints the host cannot route to the app (see <see cref="ReservedFirstSegments"/>).</summary>
-    public IReadOnlyList<UnpublishedEndpoint> Unpublished { get; }
-
     /// <summary>
     /// Builds the manifest from the endpoints (<paramref name="endpoints"/>), the Service Bus trigger
     /// registrations and host.json's route prefix (<paramref name="routePrefix"/>, the host's default <c>api</c> when unset).
-    /// Throws when a registration cannot be expressed as a function (a name clash, a route outside the prefix).
+    /// Throws when a registration cannot be expressed as a function (a name clash, a route outside the prefix or under
+    /// one the host reserves).
     /// </summary>
     public static FunctionManifest Create(
         EndpointDataSource endpoints, IEnumerable<ServiceBusTriggerRegistration> serviceBusTriggers, string? routePrefix)
     {
         var prefix = (routePrefix ?? "api").Trim('/');
         var functions = new List<FunctionDefinition>();
-        var unpublished = new List<UnpublishedEndpoint>();
         foreach (var endpoint in endpoints.Endpoints.OfType<RouteEndpoint>())
         {
             if (endpoint.Metadata.GetMetadata<FunctionsHostInvocationMetadata>() is not null)
@@ -76,8 +66,8 @@ internal sealed class FunctionManifest
             var firstSegment = route.Split('/')[0];
             if (ReservedFirstSegments.Contains(firstSegment, StringComparer.OrdinalIgnoreCase))
             {
-                unpublished.Add(new UnpublishedEndpoint("/" + path, $"the Functions host reserves routes starting with '{firstSegment}/' for itself"));
-                continue;
+                throw new InvalidOperationException(
+                    $"The endpoint /{path} starts with '{firstSegment}/', which the Functions host reserves for itself; the host could not forward it.");
             }
 
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods
@@ -134,7 +124,7 @@ internal sealed class FunctionManifest
             throw new InvalidOperationException($"Two functions would be named '{clash.Key}'; function names must be unique.");
         }
 
-        return new FunctionManifest([.. functions.OrderBy(f => f.Name, StringComparer.Ordinal)], unpublished);
+        return new FunctionManifest([.. functions.OrderBy(f => f.Name, StringComparer.Ordinal)]);
     }
 
     /// <summary>The function name of a Service Bus handler: its type name without the <c>Function</c> suffix.</summary>

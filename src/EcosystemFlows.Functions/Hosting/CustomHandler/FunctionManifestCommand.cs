@@ -35,11 +35,6 @@ internal static class FunctionManifestCommand
             output.WriteLine($"{function.Name}/function.json");
         }
 
-        foreach (var endpoint in manifest.Unpublished)
-        {
-            error.WriteLine($"generate-functions: not published to the Functions host, {endpoint.Route}: {endpoint.Reason}");
-        }
-
         return 0;
     }
 }
