@@ -16,7 +16,9 @@ if (args is ["mint-token", .. var tokenArgs])
 var isCustomHandler = builder.Configuration.IsCustomHandler();
 builder.AddTelemetry();
 builder.Services.AddProblemDetails();
+builder.Services.AddBadRequestProblems();
 builder.Services.AddApiSecurity();
+builder.Services.AddApiLimits();
 builder.Services.AddAzureDependencies();
 builder.Services.AddWorkflows();
 if (isCustomHandler)
@@ -25,9 +27,17 @@ if (isCustomHandler)
 }
 
 var app = builder.Build();
-app.UseExceptionHandler();
+// A request the server refuses while reading it (body too large, malformed) keeps its 4xx; anything
+// else is a 500 problem without details (never a stack trace).
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+});
 app.UseStatusCodePages();
+app.UseRequestBodyLimit();
 app.UseAuthentication();
+// After authentication, so requests are counted against the caller's organisation.
+app.UseRateLimiter();
 app.UseAuthorization();
 app.MapHealthEndpoints();
 app.MapWorkflowApis();

@@ -97,6 +97,12 @@ public sealed class OfferingData(CosmosClient client, IOptions<CosmosOptions> op
         }
 
         using var page = await iterator.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+        if (page.StatusCode == HttpStatusCode.BadRequest && continuationToken is not null)
+        {
+            // The caller's token, not our query, is what the service refused.
+            throw new Domain.Ports.InvalidContinuationTokenException($"Cosmos DB refused the continuation token: {page.ErrorMessage}");
+        }
+
         page.EnsureSuccessStatusCode();
         var body = await JsonNode.ParseAsync(page.Content, cancellationToken: cancellationToken).ConfigureAwait(false);
         var items = body!["Documents"]!.AsArray().Select(d => d.Deserialize<T>(Json)!).ToList();

@@ -92,16 +92,17 @@ internal static class HostingExtensions
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
         // Probes are anonymous: platforms call them without credentials, and they reveal no tenant data.
+        // Never rate limited: a throttled probe would get a healthy instance restarted.
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions
         {
             Predicate = _ => false,
             ResponseWriter = WriteHealthAsync,
-        }).AllowAnonymous();
+        }).AllowAnonymous().DisableRateLimiting();
         endpoints.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(ReadyTag),
             ResponseWriter = WriteHealthAsync,
-        }).AllowAnonymous();
+        }).AllowAnonymous().DisableRateLimiting();
         return endpoints;
     }
 

@@ -44,7 +44,8 @@ internal static partial class WorkflowHostingExtensions
     public static IEndpointRouteBuilder MapWorkflowApis(this IEndpointRouteBuilder endpoints)
     {
         // The API description and its UI are public: they describe shapes, never data.
-        endpoints.MapOpenApi().AllowAnonymous();
+        // One fixed document route: an unknown document name then gets the app's 404 problem, not a text answer.
+        endpoints.MapOpenApi("/openapi/v1.json").AllowAnonymous();
         endpoints.MapScalarApiReference().AllowAnonymous();
         endpoints.MapPartnersApi();
         endpoints.MapJointOfferingApi();

@@ -77,8 +77,22 @@ public static class PartnersApi
             ? TypedResults.Ok(partner)
             : NotFound(partnerId);
 
-    private static async Task<Ok<Page<Partner>>> ListAsync(IPartnerDirectory directory, string? continuationToken, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await directory.ListAsync(continuationToken, pageSize: 50, cancellationToken));
+    private static async Task<Results<Ok<Page<Partner>>, ValidationProblem>> ListAsync(IPartnerDirectory directory, string? continuationToken, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ContinuationTokens.IsWellFormed(continuationToken)
+                ? TypedResults.Ok(await directory.ListAsync(continuationToken, pageSize: 50, cancellationToken))
+                : InvalidToken(ContinuationTokens.Rule);
+        }
+        catch (InvalidContinuationTokenException)
+        {
+            return InvalidToken("is not a token this listing issued");
+        }
+    }
+
+    private static ValidationProblem InvalidToken(string message) =>
+        DomainProblems.Validation("The query is not valid", [new DomainError("continuationToken", "invalid", message)]);
 
     private static (ProblemHttpResult? Problem, ValidationProblem? Validation)? Check(Partner? partner, ClaimsPrincipal user)
     {

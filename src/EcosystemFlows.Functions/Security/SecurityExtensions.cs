@@ -82,7 +82,8 @@ internal static class SecurityExtensions
         };
     }
 
-    private static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
+    /// <summary>Answers with an RFC 9457 problem (used where no endpoint runs: authentication, limits).</summary>
+    internal static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
     {
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status401Unauthorized)

@@ -104,7 +104,12 @@ internal sealed class InMemoryPorts : IPartnerDirectory, IOfferingStore, ICatalo
 
     private static Page<T> PageOf<T>(IEnumerable<T> items, string? continuationToken, int pageSize)
     {
-        var skip = continuationToken is null ? 0 : int.Parse(continuationToken, System.Globalization.CultureInfo.InvariantCulture);
+        var skip = 0;
+        if (continuationToken is not null && !int.TryParse(continuationToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out skip))
+        {
+            throw new InvalidContinuationTokenException($"'{continuationToken}' is not a page offset");
+        }
+
         var all = items.ToList();
         var page = all.Skip(skip).Take(pageSize).ToList();
         return new Page<T>(page, skip + page.Count < all.Count ? (skip + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : null);

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Ports;
+using EcosystemFlows.Domain.Validation;
 using EcosystemFlows.Durable;
 using EcosystemFlows.Functions.Hosting;
 using EcosystemFlows.Functions.Security;
@@ -13,7 +14,7 @@ namespace EcosystemFlows.Functions.Workflows.JointOffering;
 public sealed record StartOfferingRequest(OfferingTerms? Terms, int? SignOffWindowDays);
 
 /// <summary>Body of <c>POST /api/offerings/{id}/signoffs/{gateId}</c>: the decision and the terms it is for.</summary>
-public sealed record SignOffRequest(bool Approve, string? Comment, string? TermsHash);
+public sealed record SignOffRequest(bool? Approve, string? Comment, string? TermsHash);
 
 /// <summary>Body of <c>POST …/cancel</c> and <c>POST …/retire</c>.</summary>
 public sealed record ReasonRequest(string? Reason);
@@ -82,32 +83,58 @@ public static class JointOfferingApi
         return TypedResults.Accepted(status, new OfferingAccepted(result.OfferingId!, status));
     }
 
-    private static async Task<Results<Accepted, ProblemHttpResult>> SignOffAsync(
-        string offeringId, string gateId, [FromBody] SignOffRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
-        request is null
-            ? TypedResults.Problem("Send { approve, comment, termsHash }.", statusCode: StatusCodes.Status400BadRequest, title: "Body required")
-            : Answer(await commands.SignOffAsync(Actor.From(user), offeringId, gateId, request.Approve, request.Comment, request.TermsHash, cancellationToken));
+    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> SignOffAsync(
+        string offeringId, string gateId, [FromBody] SignOffRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken)
+    {
+        if (request is null)
+        {
+            return TypedResults.Problem("Send { approve, comment, termsHash }.", statusCode: StatusCodes.Status400BadRequest, title: "Body required");
+        }
 
-    private static async Task<Results<Accepted, ProblemHttpResult>> CancelAsync(
+        // A missing decision must not default to a rejection.
+        if (request.Approve is not { } approve)
+        {
+            return DomainProblems.Validation("The decision is not valid", [new DomainError("approve", "required", "is required (true or false)")]);
+        }
+
+        return Answer(await commands.SignOffAsync(Actor.From(user), offeringId, gateId, approve, request.Comment, request.TermsHash, cancellationToken));
+    }
+
+    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> CancelAsync(
         string offeringId, [FromBody] ReasonRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
         Answer(await commands.CancelAsync(Actor.From(user), offeringId, request?.Reason, cancellationToken));
 
-    private static async Task<Results<Accepted, ProblemHttpResult>> RetireAsync(
+    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> RetireAsync(
         string offeringId, [FromBody] ReasonRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
         Answer(await commands.RetireAsync(Actor.From(user), offeringId, request?.Reason, cancellationToken));
 
     private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> AmendAsync(
         string offeringId, [FromBody] AmendmentRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken)
     {
-        var result = await commands.AmendAsync(Actor.From(user), offeringId, request?.Terms, cancellationToken);
-        return result.Accepted ? Accepted(offeringId)
-            : result.Errors is { } errors ? DomainProblems.Validation(result.Title!, errors)
-            : Problem(result);
+        return Answer(await commands.AmendAsync(Actor.From(user), offeringId, request?.Terms, cancellationToken));
     }
 
-    private static async Task<Ok<Page<OfferingSnapshot>>> ListAsync(
-        ClaimsPrincipal user, IOfferingStore store, string? status, string? continuationToken, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await store.ListForPartnerAsync(user.Organisation()!, status, continuationToken, pageSize: 50, cancellationToken));
+    private static async Task<Results<Ok<Page<OfferingSnapshot>>, ValidationProblem>> ListAsync(
+        ClaimsPrincipal user, IOfferingStore store, string? status, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var errors = new DomainErrors();
+        errors.Require(status is null || Enum.GetNames<OfferingStage>().Contains(status, StringComparer.Ordinal),
+            "status", "invalid-enum", $"must be one of {string.Join(", ", Enum.GetNames<OfferingStage>())}");
+        errors.Require(ContinuationTokens.IsWellFormed(continuationToken), "continuationToken", "invalid", ContinuationTokens.Rule);
+        if (!errors.IsValid)
+        {
+            return DomainProblems.Validation("The query is not valid", errors.Items);
+        }
+
+        try
+        {
+            return TypedResults.Ok(await store.ListForPartnerAsync(user.Organisation()!, status, continuationToken, pageSize: 50, cancellationToken));
+        }
+        catch (InvalidContinuationTokenException)
+        {
+            return DomainProblems.Validation("The query is not valid", [new DomainError("continuationToken", "invalid", "is not a token this listing issued")]);
+        }
+    }
 
     private static async Task<Results<Ok<OfferingView>, ProblemHttpResult>> GetAsync(
         string offeringId, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
@@ -124,7 +151,8 @@ public static class JointOfferingApi
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ArtifactAsync(
         string offeringId, string name, ClaimsPrincipal user, OfferingCommands commands, IArtifactStore artifacts, CancellationToken cancellationToken)
     {
-        if (await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null ||
+        if (!Identifiers.IsValid(name) ||
+            await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null ||
             await artifacts.ReadAsync(offeringId, name, cancellationToken) is not { } artifact)
         {
             return NotFound($"{offeringId}/artifacts/{name}");
@@ -161,8 +189,10 @@ public static class JointOfferingApi
         return TypedResults.Ok(pending);
     }
 
-    private static Results<Accepted, ProblemHttpResult> Answer(CommandResult result) =>
-        result.Accepted ? Accepted(result.OfferingId!) : Problem(result);
+    private static Results<Accepted, ValidationProblem, ProblemHttpResult> Answer(CommandResult result) =>
+        result.Accepted ? Accepted(result.OfferingId!)
+            : result.Errors is { } errors ? DomainProblems.Validation(result.Title!, errors)
+            : Problem(result);
 
     private static Accepted Accepted(string offeringId) => TypedResults.Accepted(new Uri($"/api/offerings/{offeringId}", UriKind.Relative));
 

@@ -45,6 +45,12 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
 {
     private const int DefaultSignOffWindowDays = 14;
 
+    /// <summary>Longest comment or reason accepted (they are stored in the history and the audit trail).</summary>
+    public const int MaxTextLength = 2000;
+
+    /// <summary>Longest terms hash accepted (a real one is far shorter).</summary>
+    public const int MaxTermsHashLength = 128;
+
     /// <summary>The offering id for an organisation's idempotency key: a repeated start finds the same instance.</summary>
     public static string OfferingIdFor(string organisation, string idempotencyKey) =>
         $"off-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{organisation}\n{idempotencyKey}")))[..20]}";
@@ -114,13 +120,21 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
             return CommandResult.Refused(StatusCodes.Status403Forbidden, "Approver only", "Signing off needs the approver role.");
         }
 
+        var invalid = new DomainErrors();
+        invalid.RequireText(comment, "comment", 0, MaxTextLength);
+        invalid.RequireText(termsHash, "termsHash", 1, MaxTermsHashLength);
+        if (!invalid.IsValid)
+        {
+            return CommandResult.Invalid("The decision is not valid", invalid.Items);
+        }
+
         var status = Identifiers.IsValid(offeringId)
             ? (await client.GetInstanceAsync(offeringId, getInputsAndOutputs: true, cancellationToken))?.ReadCustomStatusAs<OfferingStatus>()
             : null;
         var round = status is null ? null
             : status.SignOffInstanceId == offeringId ? status
             : (await client.GetInstanceAsync(status.SignOffInstanceId, getInputsAndOutputs: true, cancellationToken))?.ReadCustomStatusAs<OfferingStatus>();
-        var gate = round?.Gates.FirstOrDefault(g => g.GateId == gateId);
+        var gate = Identifiers.IsValid(gateId) ? round?.Gates.FirstOrDefault(g => g.GateId == gateId) : null;
         if (status is null || round is null || gate is null || !gate.Approvers.Contains(actor.UserId, StringComparer.Ordinal))
         {
             // Not assigned to this approver: indistinguishable from absent, so gates do not leak.
@@ -152,11 +166,11 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         return CommandResult.Done(offeringId);
     }
 
-    public Task<CommandResult> CancelAsync(Actor actor, string offeringId, string? reason, CancellationToken cancellationToken) =>
-        RaiseForInitiatorAsync(actor, offeringId, IsBeforeLaunch, OfferingEvents.Cancel, org => new CancelRequest(org, actor.UserId, reason), cancellationToken);
+    public async Task<CommandResult> CancelAsync(Actor actor, string offeringId, string? reason, CancellationToken cancellationToken) =>
+        InvalidReason(reason) ?? await RaiseForInitiatorAsync(actor, offeringId, IsBeforeLaunch, OfferingEvents.Cancel, org => new CancelRequest(org, actor.UserId, reason), cancellationToken);
 
-    public Task<CommandResult> RetireAsync(Actor actor, string offeringId, string? reason, CancellationToken cancellationToken) =>
-        RaiseForInitiatorAsync(actor, offeringId, s => s == OfferingStage.Launched, OfferingEvents.Retire, org => new RetireRequest(org, actor.UserId, reason), cancellationToken);
+    public async Task<CommandResult> RetireAsync(Actor actor, string offeringId, string? reason, CancellationToken cancellationToken) =>
+        InvalidReason(reason) ?? await RaiseForInitiatorAsync(actor, offeringId, s => s == OfferingStage.Launched, OfferingEvents.Retire, org => new RetireRequest(org, actor.UserId, reason), cancellationToken);
 
     public async Task<CommandResult> AmendAsync(Actor actor, string offeringId, OfferingTerms? terms, CancellationToken cancellationToken)
     {
@@ -239,9 +253,16 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         return CommandResult.Done(offeringId);
     }
 
+    private static CommandResult? InvalidReason(string? reason)
+    {
+        var errors = new DomainErrors();
+        return errors.RequireText(reason, "reason", 0, MaxTextLength) ? null : CommandResult.Invalid("The request is not valid", errors.Items);
+    }
+
     private async Task<IReadOnlyList<DomainError>> ValidateAsync(OfferingTerms terms, CancellationToken cancellationToken)
     {
-        var members = await partners.GetManyAsync([.. (terms.Members ?? []).Select(m => m.PartnerId).Where(id => id is not null)], cancellationToken);
+        // Only well-formed ids reach the directory (a Cosmos read with '/' or '#' in the id would fail, not miss).
+        var members = await partners.GetManyAsync([.. (terms.Members ?? []).Select(m => m?.PartnerId).OfType<string>().Where(Identifiers.IsValid).Distinct(StringComparer.Ordinal)], cancellationToken);
         return OfferingRules.Validate(terms, members, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Azure.ServiceBus.Triggers;
 using EcosystemFlows.Domain.Offerings;
+using EcosystemFlows.Domain.Validation;
 
 namespace EcosystemFlows.Functions.Workflows.JointOffering;
 
@@ -74,6 +75,26 @@ public sealed class OfferingCommandsFunction(OfferingCommands commands) : Servic
         if (string.IsNullOrWhiteSpace(message.Actor?.UserId))
         {
             yield return "actor.userId: is required";
+        }
+        else if (!Identifiers.IsValid(message.Actor.UserId))
+        {
+            yield return $"actor.userId: {Identifiers.Rule}";
+        }
+
+        if (message.Actor?.Organisation is { } organisation && !Identifiers.IsValid(organisation))
+        {
+            yield return $"actor.organisation: {Identifiers.Rule}";
+        }
+
+        if (message.Actor?.Roles is { Count: > 10 })
+        {
+            yield return "actor.roles: must list at most 10 roles";
+        }
+
+        if (!Enum.IsDefined(message.Command))
+        {
+            yield return $"command: must be one of {string.Join(", ", Enum.GetNames<OfferingCommandType>())}";
+            yield break;
         }
 
         var required = message.Command switch
