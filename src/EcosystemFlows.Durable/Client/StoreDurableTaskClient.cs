@@ -167,7 +167,13 @@ internal sealed class StoreDurableTaskClient(
         }
 
         await dispatcher.SendAsync(DispatchQueue.Control, start, startAt, cancellationToken).ConfigureAwait(false);
-        await store.TryReplaceAsync(state with { Outbox = [] }, etag, cancellationToken).ConfigureAwait(false);
+        if (startAt is not null)
+        {
+            // A worker's first commit replaces the outbox; a scheduled start may wait long for it, and meanwhile
+            // every worker loading the instance (events sent early) would re-send it.
+            await store.TryReplaceAsync(state with { Outbox = [] }, etag, cancellationToken).ConfigureAwait(false);
+        }
+
         Log.InstanceScheduled(logger, instanceId, name, version);
         return instanceId;
     }

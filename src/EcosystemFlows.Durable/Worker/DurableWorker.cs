@@ -73,6 +73,9 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         {
             await stopping.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+
+            // Activity loops may have left deletes running after the control loop drained.
+            await DrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -123,13 +126,64 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             Dispatch(lease, cancellationToken);
         }
 
-        List<Task> running;
+        await DrainAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the instance chains and the deletes they left running; a chain may start more deletes meanwhile.</summary>
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            List<Task> running;
+            lock (_pending)
+            {
+                _instanceTasks.RemoveAll(t => t.IsCompleted);
+                running = [.. _instanceTasks];
+            }
+
+            if (running.Count == 0)
+            {
+                return;
+            }
+
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Deletes messages whose effect is committed (and whose outbox is sent) without holding up their instance's
+    /// chain: its next episode overlaps with the delete round trips. A delete that fails only means a redelivery,
+    /// which the instance recognises as processed.
+    /// </summary>
+    private void CompleteInBackground(IReadOnlyList<MessageLease> leases)
+    {
+        var completing = CompleteAllAsync(leases);
         lock (_pending)
         {
-            running = [.. _instanceTasks];
+            _instanceTasks.RemoveAll(t => t.IsCompleted);
+            _instanceTasks.Add(completing);
         }
+    }
 
-        await Task.WhenAll(running).ConfigureAwait(false);
+    private async Task CompleteAllAsync(IReadOnlyList<MessageLease> leases)
+    {
+        // Off the caller, so the chain goes on at once.
+        await Task.Yield();
+        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = 16 };
+        await Parallel.ForEachAsync(leases, parallelism, async (lease, ct) =>
+        {
+            try
+            {
+                await _dispatcher.CompleteAsync(lease, ct).ConfigureAwait(false);
+                _lastErrors.TryRemove(lease.Message.Id, out _);
+            }
+#pragma warning disable CA1031 // The message comes back and is recognised as processed; nothing to undo.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.CompleteFailed(_logger, ex, lease.Message.Id, lease.Message.InstanceId);
+            }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Queues a control message on its instance's chain; the caller holds a slot, released here or when the chain ends.</summary>
@@ -254,12 +308,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             return;
         }
 
-        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = CancellationToken.None };
-        await Parallel.ForEachAsync(live, parallelism, async (lease, ct) =>
-        {
-            await _dispatcher.CompleteAsync(lease, ct).ConfigureAwait(false);
-            _lastErrors.TryRemove(lease.Message.Id, out _);
-        }).ConfigureAwait(false);
+        CompleteInBackground(live);
     }
 
     private async Task<bool> TryPoisonAsync(MessageLease lease, CancellationToken cancellationToken)
@@ -318,8 +367,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         try
         {
             await process(message, cancellationToken).ConfigureAwait(false);
-            await _dispatcher.CompleteAsync(lease, cancellationToken).ConfigureAwait(false);
-            _lastErrors.TryRemove(message.Id, out _);
+            CompleteInBackground([lease]);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

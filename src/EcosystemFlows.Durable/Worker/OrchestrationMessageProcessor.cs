@@ -82,26 +82,32 @@ internal sealed class OrchestrationMessageProcessor(
         }
 
         var message = messages[0];
-        var ids = messages.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        string? sentETag = null;
         for (var attempt = 1; attempt <= _options.MaxCommitAttempts; attempt++)
         {
             // The state this worker committed last is reused instead of read back: the conditional write below
             // still rejects it if anyone else committed since, and then the next attempt reloads.
             var fromCache = _cache.TryGet(message.InstanceId, out var cached);
             var stored = fromCache ? cached : await store.GetAsync(message.InstanceId, cancellationToken).ConfigureAwait(false);
-            if (stored is { State.Outbox.Count: > 0 })
+            if (stored is { State.Outbox.Count: > 0 } && stored.ETag != sentETag)
             {
-                // The previous committer may have died before sending: ids are deterministic, so re-sending is safe.
-                var leftovers = stored.State.Outbox.Where(m => !ids.Contains(m.Message.Id)).ToList();
-                await SendAsync(leftovers, cancellationToken).ConfigureAwait(false);
-                Log.OutboxRecovered(_logger, message.InstanceId, leftovers.Count);
+                // The document keeps the outbox of its last commit, which may have died before sending it: ids are
+                // deterministic, so re-sending is safe; what the history shows done is not sent again.
+                var leftovers = Unresolved(stored.State, messages);
+                if (leftovers.Count > 0)
+                {
+                    await SendAsync(leftovers, cancellationToken).ConfigureAwait(false);
+                    Log.OutboxRecovered(_logger, message.InstanceId, leftovers.Count);
+                }
             }
 
             var episode = new Episode(this, messages, timeProvider.GetUtcNow().UtcDateTime);
             var next = episode.Run(stored?.State);
             if (next is null && fromCache)
             {
-                // Never drop a message on the strength of a cached state: decide again on the stored one.
+                // Never drop a message on the strength of a cached state: decide again on the stored one. Cached
+                // states are the ones whose outbox this worker sent, so an unchanged document needs no re-send.
+                sentETag = stored!.ETag;
                 _cache.Remove(message.InstanceId);
                 continue;
             }
@@ -131,14 +137,47 @@ internal sealed class OrchestrationMessageProcessor(
             if (next.Outbox.Count > 0)
             {
                 await SendAsync(next.Outbox, cancellationToken).ConfigureAwait(false);
-                (next, etag) = (next with { Outbox = [] }, await TryClearOutboxAsync(next, etag, cancellationToken).ConfigureAwait(false));
             }
 
-            _cache.Set(next.InstanceId, etag is null || next.Status.IsTerminal() ? null : new StoredInstance(next, etag));
+            // The sent outbox stays in the document until the next commit replaces it: one write per episode, not
+            // two. Only a worker that loads the document without this cache entry re-sends it (see above).
+            _cache.Set(next.InstanceId, next.Status.IsTerminal() ? null : new StoredInstance(next with { Outbox = [] }, etag));
             return;
         }
 
         throw new InvalidOperationException($"Could not commit an episode of '{message.InstanceId}' after {_options.MaxCommitAttempts} ETag conflicts.");
+    }
+
+    /// <summary>
+    /// The outbox messages still worth sending: not among the messages being applied, and, for work items and
+    /// timers of the current execution, without a result in the history yet.
+    /// </summary>
+    private static List<OutboxMessage> Unresolved(InstanceState state, List<TaskMessage> applying)
+    {
+        var ids = applying.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        var resolved = new HashSet<int>();
+        foreach (var historyEvent in state.History)
+        {
+            switch (historyEvent)
+            {
+                case TaskCompletedEvent e:
+                    resolved.Add(e.TaskScheduledId);
+                    break;
+                case TaskFailedEvent e:
+                    resolved.Add(e.TaskScheduledId);
+                    break;
+                case TimerFiredEvent e:
+                    resolved.Add(e.TimerId);
+                    break;
+            }
+        }
+
+        return [.. state.Outbox.Where(m => !ids.Contains(m.Message.Id) && !(m.Message.ExecutionId == state.ExecutionId && m.Message.Event switch
+        {
+            TaskScheduledEvent scheduled => resolved.Contains(scheduled.EventId),
+            TimerFiredEvent timer => resolved.Contains(timer.TimerId),
+            _ => false,
+        }))];
     }
 
     private async Task SendAsync(IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
