@@ -32,7 +32,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1021, Level = LogLevel.Error, Message = "Message {MessageId} for {InstanceId} moved to poison: {Reason}")]
     public static partial void MessagePoisoned(ILogger logger, string messageId, string instanceId, string reason);
 
-    [LoggerMessage(EventId = 1022, Level = LogLevel.Warning, Message = "Deleting processed message {MessageId} for {InstanceId} failed; it will be redelivered and recognised as processed")]
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Warning, Message = "Settling message {MessageId} for {InstanceId} failed; it comes back when its lease expires")]
     public static partial void CompleteFailed(ILogger logger, Exception exception, string messageId, string instanceId);
 
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information, Message = "Durable worker started: {Orchestrations} orchestration loops, {Activities} activity loops")]

@@ -151,13 +151,14 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Deletes messages whose effect is committed (and whose outbox is sent) without holding up their instance's
-    /// chain: its next episode overlaps with the delete round trips. A delete that fails only means a redelivery,
-    /// which the instance recognises as processed.
+    /// Deletes messages whose effect is committed once the outbox of that commit is sent (<paramref name="sent"/>),
+    /// without holding up their instance's chain: its next episode overlaps with the send and delete round trips.
+    /// A failed send makes them visible again, so a redelivery re-sends the outbox from the document; a delete that
+    /// fails only means a redelivery, which the instance recognises as processed.
     /// </summary>
-    private void CompleteInBackground(IReadOnlyList<MessageLease> leases)
+    private void CompleteInBackground(IReadOnlyList<MessageLease> leases, Task sent)
     {
-        var completing = CompleteAllAsync(leases);
+        var completing = CompleteAllAsync(leases, sent);
         lock (_pending)
         {
             _instanceTasks.RemoveAll(t => t.IsCompleted);
@@ -165,10 +166,28 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task CompleteAllAsync(IReadOnlyList<MessageLease> leases)
+    private async Task CompleteAllAsync(IReadOnlyList<MessageLease> leases, Task sent)
     {
         // Off the caller, so the chain goes on at once.
         await Task.Yield();
+        try
+        {
+            await sent.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Whatever failed the send, the messages must come back so that it is redone.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            foreach (var lease in leases)
+            {
+                Log.MessageFailed(_logger, ex, lease.Message.Id, lease.Message.InstanceId, lease.DequeueCount);
+                _lastErrors[lease.Message.Id] = $"{ex.GetType().FullName}: {ex.Message}";
+                await AbandonQuietlyAsync(lease).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         var parallelism = new ParallelOptions { MaxDegreeOfParallelism = 16 };
         await Parallel.ForEachAsync(leases, parallelism, async (lease, ct) =>
         {
@@ -275,7 +294,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     {
         if (batch.Count == 1)
         {
-            await HandleAsync(batch[0], _orchestrations.ProcessAsync, cancellationToken).ConfigureAwait(false);
+            await HandleAsync(batch[0], _orchestrations.CommitAsync, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -288,9 +307,10 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             }
         }
 
+        Task sent;
         try
         {
-            await _orchestrations.ProcessBatchAsync([.. live.Select(l => l.Message)], cancellationToken).ConfigureAwait(false);
+            sent = await _orchestrations.CommitBatchAsync([.. live.Select(l => l.Message)], cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -302,13 +322,27 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         {
             foreach (var lease in live)
             {
-                await HandleAsync(lease, _orchestrations.ProcessAsync, cancellationToken).ConfigureAwait(false);
+                await HandleAsync(lease, _orchestrations.CommitAsync, cancellationToken).ConfigureAwait(false);
             }
 
             return;
         }
 
-        CompleteInBackground(live);
+        CompleteInBackground(live, sent);
+    }
+
+    private async Task AbandonQuietlyAsync(MessageLease lease)
+    {
+        try
+        {
+            await _dispatcher.AbandonAsync(lease, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The lease expires anyway; abandoning only brings the redelivery forward.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.CompleteFailed(_logger, ex, lease.Message.Id, lease.Message.InstanceId);
+        }
     }
 
     private async Task<bool> TryPoisonAsync(MessageLease lease, CancellationToken cancellationToken)
@@ -351,12 +385,19 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             }
             else
             {
-                await HandleAsync(lease, _activities.ProcessAsync, cancellationToken).ConfigureAwait(false);
+                await HandleAsync(lease, SendActivityResultAsync, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task HandleAsync(MessageLease lease, Func<TaskMessage, CancellationToken, Task> process, CancellationToken cancellationToken)
+    private async Task<Task> SendActivityResultAsync(TaskMessage message, CancellationToken cancellationToken)
+    {
+        await _activities.ProcessAsync(message, cancellationToken).ConfigureAwait(false);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Processes one message; <paramref name="process"/> returns once the effect is committed, with the task that must succeed before the delete.</summary>
+    private async Task HandleAsync(MessageLease lease, Func<TaskMessage, CancellationToken, Task<Task>> process, CancellationToken cancellationToken)
     {
         var message = lease.Message;
         if (await TryPoisonAsync(lease, cancellationToken).ConfigureAwait(false))
@@ -366,8 +407,8 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
 
         try
         {
-            await process(message, cancellationToken).ConfigureAwait(false);
-            CompleteInBackground([lease]);
+            var sent = await process(message, cancellationToken).ConfigureAwait(false);
+            CompleteInBackground([lease], sent);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

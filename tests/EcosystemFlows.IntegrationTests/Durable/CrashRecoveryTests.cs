@@ -61,7 +61,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             var shared = new List<string>();
             for (var i = Instances; i < 2 * Instances; i++)
             {
-                shared.Add(await client.ScheduleNewOrchestrationInstanceAsync("CrashFlow", 5_000, new StartOrchestrationOptions { InstanceId = $"{hub}-{i}" }));
+                shared.Add(await client.ScheduleNewOrchestrationInstanceAsync("CrashFlow", 15_000, new StartOrchestrationOptions { InstanceId = $"{hub}-{i}" }));
             }
 
             ids.AddRange(shared);
