@@ -22,7 +22,8 @@ internal sealed class OrchestrationMessageProcessor(
     DurableTaskOptions options,
     ILoggerFactory loggerFactory)
 {
-    private const int OutboxSendParallelism = 16;
+    // Enough overlapping sends for a batching transport to fill whole envelopes (Storage queues: 32 per message).
+    private const int OutboxSendParallelism = 128;
     private readonly ILogger _logger = loggerFactory.CreateLogger("EcosystemFlows.Durable.Orchestrations");
     private readonly DurableTaskRegistry _registry = registry;
     private readonly IServiceProvider _services = services;
