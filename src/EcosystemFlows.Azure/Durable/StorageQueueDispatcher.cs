@@ -27,8 +27,8 @@ namespace EcosystemFlows.Azure.Durable;
 /// back off up to <see cref="DurableStorageOptions.MaxPollingInterval"/>, and a send from this process wakes
 /// the pump at once.</item>
 /// <item>In-process fast path: when this process consumes the target queue, an envelope is stored invisible
-/// for one lease and handed straight to the local consumers; if the process dies, it reappears when the lease
-/// expires, exactly like a received message.</item>
+/// for one lease and handed straight to the local consumers (work items already while being stored); if the
+/// process dies, it reappears when the lease expires, exactly like a received message.</item>
 /// <item>Messages above <see cref="DurableStorageOptions.MaxInlineMessageBytes"/> go to a blob written before
 /// the queue message that refers to it.</item>
 /// <item>Poisoned messages go to the <c>{hub}-poison</c> blob container as JSON with the reason: a blob keeps
