@@ -31,10 +31,11 @@ public sealed class PortProfile
 
     public void Reset() => _totals.Clear();
 
-    public string Report() => string.Join(
+    /// <summary>One line per operation; <paramref name="steps"/> (activities, events) gives the calls per step.</summary>
+    public string Report(int steps) => string.Join(
         "\n",
         _totals.OrderByDescending(t => t.Value.Ticks).Select(t =>
-            $"  {t.Key,-22} {t.Value.Count,7} calls {t.Value.Ticks * 1000.0 / Stopwatch.Frequency,10:F0} ms total {t.Value.Ticks * 1000.0 / Stopwatch.Frequency / t.Value.Count,8:F2} ms mean"));
+            $"  {t.Key,-22} {t.Value.Count,7} calls {(double)t.Value.Count / steps,6:F2}/step {t.Value.Ticks * 1000.0 / Stopwatch.Frequency,10:F0} ms total {t.Value.Ticks * 1000.0 / Stopwatch.Frequency / t.Value.Count,8:F2} ms mean"));
 }
 
 internal sealed class ProfiledStore(IInstanceStore inner, PortProfile profile) : IInstanceStore
@@ -46,7 +47,7 @@ internal sealed class ProfiledStore(IInstanceStore inner, PortProfile profile) :
         profile.TimeAsync("store.create", () => inner.TryCreateAsync(state, cancellationToken));
 
     public Task<string?> TryReplaceAsync(InstanceState state, string etag, CancellationToken cancellationToken) =>
-        profile.TimeAsync(state.Outbox.Count == 0 ? "store.replace(clear)" : "store.replace(commit)", () => inner.TryReplaceAsync(state, etag, cancellationToken));
+        profile.TimeAsync("store.replace", () => inner.TryReplaceAsync(state, etag, cancellationToken));
 
     public Task<bool> DeleteAsync(string instanceId, CancellationToken cancellationToken) => inner.DeleteAsync(instanceId, cancellationToken);
 

@@ -81,7 +81,7 @@ try
     var sequential = arguments.Sequential == 0 ? 0 : arguments.Sequential / await RunAsync(nameof(SequentialFlow), arguments.Sequential);
     if (arguments.Profile == 1)
     {
-        Console.WriteLine("sequential profile:\n" + profile.Report());
+        Console.WriteLine("sequential profile:\n" + profile.Report(arguments.Sequential));
     }
 
     results["sequential_activities_per_s"] = Math.Round(sequential, 1);
@@ -91,13 +91,19 @@ try
     var fanout = arguments.FanOut / await RunAsync(nameof(FanOutFlow), arguments.FanOut);
     if (arguments.Profile == 1)
     {
-        Console.WriteLine("fan-out profile:\n" + profile.Report());
+        Console.WriteLine("fan-out profile:\n" + profile.Report(arguments.FanOut));
     }
 
     results["fanout_activities_per_s"] = Math.Round(fanout, 1);
     Report($"fan-out ({arguments.FanOut} activities, one instance)", fanout, "activities/s");
 
+    profile.Reset();
     var events = await ExternalEventsAsync(arguments.Events);
+    if (arguments.Profile == 1)
+    {
+        Console.WriteLine("external events profile:\n" + profile.Report(arguments.Events));
+    }
+
     results["external_events_per_s"] = Math.Round(events, 1);
     Report($"external events ({arguments.Events} to one instance)", events, "events/s");
 

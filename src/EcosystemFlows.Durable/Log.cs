@@ -20,7 +20,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Orchestration {InstanceId} ({Name}) is non-deterministic: {Detail}")]
     public static partial void NonDeterminism(ILogger logger, string instanceId, string name, string detail);
 
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Orchestration {InstanceId}: re-sent {Count} outbox messages left by an interrupted episode")]
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Orchestration {InstanceId}: re-sent {Count} unresolved outbox messages of the last commit (its sender may have died)")]
     public static partial void OutboxRecovered(ILogger logger, string instanceId, int count);
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Debug, Message = "Activity {Name} (task {TaskId}) of {InstanceId} finished: {Outcome}")]
@@ -31,6 +31,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1021, Level = LogLevel.Error, Message = "Message {MessageId} for {InstanceId} moved to poison: {Reason}")]
     public static partial void MessagePoisoned(ILogger logger, string messageId, string instanceId, string reason);
+
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Warning, Message = "Settling message {MessageId} for {InstanceId} failed; it comes back when its lease expires")]
+    public static partial void CompleteFailed(ILogger logger, Exception exception, string messageId, string instanceId);
 
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information, Message = "Durable worker started: {Orchestrations} orchestration loops, {Activities} activity loops")]
     public static partial void WorkerStarted(ILogger logger, int orchestrations, int activities);

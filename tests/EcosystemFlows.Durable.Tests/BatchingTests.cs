@@ -160,17 +160,19 @@ public sealed class BatchingTests
     {
         var cache = new InstanceStateCache(capacity: 2);
         var state = new InstanceState { InstanceId = "x", ExecutionId = "e", Name = "n", Version = "" };
-        cache.Set("a", new StoredInstance(state, "1"));
-        cache.Set("b", new StoredInstance(state, "2"));
+        cache.Set("a", Cached(state, "1"));
+        cache.Set("b", Cached(state, "2"));
         Assert.True(cache.TryGet("a", out _));
 
-        cache.Set("c", new StoredInstance(state, "3"));
+        cache.Set("c", Cached(state, "3"));
 
         Assert.True(cache.TryGet("a", out var kept));
-        Assert.Equal("1", kept!.ETag);
+        Assert.Equal("1", kept!.Stored.ETag);
         Assert.False(cache.TryGet("b", out _));
         Assert.True(cache.TryGet("c", out _));
     }
+
+    private static CachedInstance Cached(InstanceState state, string etag) => new(new StoredInstance(state, etag), []);
 
     private static TaskMessage FirstActivityResult(string id, string executionId, DateTime now) =>
         new(MessageIds.ForTask(id, executionId, 0, "result"), id, executionId, new TaskCompletedEvent(-1, now, 0, "\"Hello first!\""));

@@ -1,5 +1,11 @@
+using EcosystemFlows.Durable.Client;
 using EcosystemFlows.Durable.History;
+using EcosystemFlows.Durable.InMemory;
+using EcosystemFlows.Durable.Ports;
 using EcosystemFlows.Durable.Tests.Samples;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Moq;
 
 namespace EcosystemFlows.Durable.Tests;
 
@@ -144,6 +150,29 @@ public sealed class ClientTests
 
         await Assert.ThrowsAsync<OrchestrationNotFoundException>(() => host.Client.RaiseEventAsync("nope", "E"));
         Assert.Null(await host.Client.GetInstanceAsync("nope"));
+    }
+
+    [Fact]
+    public async Task RaiseEventAsync_InstanceThisClientStarted_SendsWithoutReadingIt()
+    {
+        var store = new Mock<IInstanceStore>();
+        store.Setup(s => s.GetAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((StoredInstance?)null);
+        store.Setup(s => s.TryCreateAsync(It.IsAny<InstanceState>(), It.IsAny<CancellationToken>())).ReturnsAsync("etag-1");
+        var dispatcher = new InMemoryDispatcher(TimeProvider.System);
+        var client = new StoreDurableTaskClient(
+            store.Object, dispatcher, JsonDataConverter.Default, TimeProvider.System, Options.Create(new DurableTaskOptions()), NullLogger<StoreDurableTaskClient>.Instance);
+        var id = await client.ScheduleNewOrchestrationInstanceAsync("Flow", options: new StartOrchestrationOptions { InstanceId = "known" });
+
+        await client.RaiseEventAsync(id, "E", 1);
+        await Assert.ThrowsAsync<OrchestrationNotFoundException>(() => client.RaiseEventAsync("unknown", "E"));
+
+        // One read for the start's existence check, one for the unknown instance; none for the known one.
+        store.Verify(s => s.GetAsync("known", It.IsAny<CancellationToken>()), Times.Once);
+        store.Verify(s => s.GetAsync("unknown", It.IsAny<CancellationToken>()), Times.Once);
+        var start = await dispatcher.ReceiveAsync(DispatchQueue.Control, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var raised = await dispatcher.ReceiveAsync(DispatchQueue.Control, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.IsType<ExecutionStartedEvent>(start!.Message.Event);
+        Assert.Equal("E", Assert.IsType<EventRaisedEvent>(raised!.Message.Event).Name);
     }
 
     [Fact]

@@ -27,8 +27,8 @@ namespace EcosystemFlows.Azure.Durable;
 /// back off up to <see cref="DurableStorageOptions.MaxPollingInterval"/>, and a send from this process wakes
 /// the pump at once.</item>
 /// <item>In-process fast path: when this process consumes the target queue, an envelope is stored invisible
-/// for one lease and handed straight to the local consumers; if the process dies, it reappears when the lease
-/// expires, exactly like a received message.</item>
+/// for one lease and handed straight to the local consumers (work items already while being stored); if the
+/// process dies, it reappears when the lease expires, exactly like a received message.</item>
 /// <item>Messages above <see cref="DurableStorageOptions.MaxInlineMessageBytes"/> go to a blob written before
 /// the queue message that refers to it.</item>
 /// <item>Poisoned messages go to the <c>{hub}-poison</c> blob container as JSON with the reason: a blob keeps
@@ -47,7 +47,9 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
     private readonly SendGroup[] _controlGroups;
     private readonly SendGroup _workItemGroup;
     private readonly ConcurrentDictionary<string, SharedEnvelope> _shared = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<Receipt>> _handedOver = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private long _handOverSequence;
     private int _disposed;
 
     /// <summary>Creates the dispatcher over the task hub's queues.</summary>
@@ -135,27 +137,37 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
     public async Task CompleteAsync(MessageLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        await SettleAsync(lease, abandoned: false, cancellationToken).ConfigureAwait(false);
+        if (await ReceiptOfAsync(lease).ConfigureAwait(false) is { } receipt)
+        {
+            await SettleAsync(lease, receipt, abandoned: false, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
     public async Task AbandonAsync(MessageLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        await SettleAsync(lease, abandoned: true, cancellationToken).ConfigureAwait(false);
+        if (await ReceiptOfAsync(lease).ConfigureAwait(false) is { } receipt)
+        {
+            await SettleAsync(lease, receipt, abandoned: true, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
     public async Task PoisonAsync(MessageLease lease, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        var receipt = Receipt.Parse(lease.LeaseId);
+        if (await ReceiptOfAsync(lease).ConfigureAwait(false) is not { } receipt)
+        {
+            return;
+        }
+
         var record = new PoisonRecord(lease.Queue, QueueOf(lease.Queue, receipt.QueueIndex).Name, receipt.MessageId, lease.DequeueCount, reason, _timeProvider.GetUtcNow(), lease.Message);
         var name = $"{lease.Queue.ToString().ToLowerInvariant()}/{record.PoisonedAt:yyyy-MM-dd}/{receipt.MessageId}-{receipt.Part}.json";
 
         // Written before the delete: a crash in between leaves the message in the queue, never lost.
         await _hub.Poison.GetBlobClient(name).UploadAsync(BinaryData.FromObjectAsJson(record, DurableJson.Options), overwrite: true, cancellationToken).ConfigureAwait(false);
-        await SettleAsync(lease, abandoned: false, cancellationToken).ConfigureAwait(false);
+        await SettleAsync(lease, receipt, abandoned: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops the receive pumps; leased but unprocessed messages reappear after their visibility timeout.</summary>
@@ -204,20 +216,42 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         }
 
         var receiver = ReceiverOf(queue);
+        if (delay is null && queue == DispatchQueue.WorkItem && receiver.CanDeliverLocally(messages.Count))
+        {
+            // Work items go to the local consumers before they are stored, so an activity runs while its message is
+            // being written; they settle it once it is stored (invisible for one lease, as if received). A result
+            // may so commit before its work item is stored: safe, because the worker deletes the message that
+            // triggered the sending episode only after this store succeeded, and a redelivery of that message
+            // re-sends the outbox from the document.
+            var stored = new TaskCompletionSource<Receipt>(TaskCreationOptions.RunContinuationsAsynchronously);
+            foreach (var lease in HandOver(queue, [.. messages.Select(m => m.Message)], stored.Task))
+            {
+                receiver.Buffer.Writer.TryWrite(lease);
+            }
+
+            try
+            {
+                var sent = (await client.SendMessageAsync(body, receiver.VisibilityTimeout, NeverExpires, cancellationToken).ConfigureAwait(false)).Value;
+                stored.SetResult(new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0));
+            }
+            catch (Exception ex)
+            {
+                stored.SetException(ex);
+                throw;
+            }
+
+            return;
+        }
+
         if (delay is null && receiver.CanDeliverLocally(messages.Count))
         {
             // Invisible for one lease: the local consumers hold it as if they had received it.
             var sent = (await client.SendMessageAsync(body, receiver.VisibilityTimeout, NeverExpires, cancellationToken).ConfigureAwait(false)).Value;
-            var leases = Lease(queue, new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0), [.. messages.Select(m => m.Message)], 1);
-            if (leases.All(receiver.Buffer.Writer.TryWrite))
+            foreach (var lease in Lease(queue, new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0), [.. messages.Select(m => m.Message)], 1))
             {
-                return;
+                receiver.Buffer.Writer.TryWrite(lease);
             }
 
-            // The buffer filled up meanwhile: make the envelope visible to every consumer (parts already handed
-            // over locally may then run twice, which at-least-once delivery allows).
-            await client.UpdateMessageAsync(sent.MessageId, sent.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
-            receiver.Wake(partition);
             return;
         }
 
@@ -249,9 +283,59 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         return leases;
     }
 
-    private async Task SettleAsync(MessageLease lease, bool abandoned, CancellationToken cancellationToken)
+    /// <summary>
+    /// Leases handed over before their envelope was stored, under a placeholder id (<c>~{n}\n{part}</c>) that
+    /// resolves to the envelope's receipt once stored; shared envelopes are tracked under the placeholder ids.
+    /// </summary>
+    private List<MessageLease> HandOver(DispatchQueue queue, IReadOnlyList<TaskMessage> messages, Task<Receipt> stored)
     {
-        var receipt = Receipt.Parse(lease.LeaseId);
+        var key = "~" + Interlocked.Increment(ref _handOverSequence).ToString(CultureInfo.InvariantCulture);
+        var shared = messages.Count == 1 ? null : new SharedEnvelope(messages.Count);
+        var leases = new List<MessageLease>(messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var leaseId = $"{key}\n{(shared is null ? 0 : i + 1)}";
+            _handedOver[leaseId] = stored;
+            if (shared is not null)
+            {
+                _shared[leaseId] = shared;
+            }
+
+            leases.Add(new MessageLease(messages[i], queue, leaseId, 1));
+        }
+
+        return leases;
+    }
+
+    /// <summary>Where the leased message is stored; null for a handed-over one whose store failed (nothing to settle).</summary>
+    private async Task<Receipt?> ReceiptOfAsync(MessageLease lease)
+    {
+        if (!lease.LeaseId.StartsWith('~'))
+        {
+            return Receipt.Parse(lease.LeaseId);
+        }
+
+        if (!_handedOver.TryRemove(lease.LeaseId, out var stored))
+        {
+            return null;
+        }
+
+        try
+        {
+            var part = int.Parse(lease.LeaseId.AsSpan(lease.LeaseId.IndexOf('\n', StringComparison.Ordinal) + 1), CultureInfo.InvariantCulture);
+            return (await stored.ConfigureAwait(false)) with { Part = part };
+        }
+#pragma warning disable CA1031 // The sender got the failure; a message never stored has nothing to delete.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            _shared.TryRemove(lease.LeaseId, out _);
+            return null;
+        }
+    }
+
+    private async Task SettleAsync(MessageLease lease, Receipt receipt, bool abandoned, CancellationToken cancellationToken)
+    {
         if (receipt.Part > 0)
         {
             if (!_shared.TryRemove(lease.LeaseId, out var shared))
@@ -512,7 +596,8 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
 
         public QueueClient[] Queues { get; } = queues;
 
-        public Channel<MessageLease> Buffer { get; } = Channel.CreateBounded<MessageLease>(LocalBufferCapacity);
+        // Unbounded so a hand-over never fails; CanDeliverLocally and the pump's room check keep it small.
+        public Channel<MessageLease> Buffer { get; } = Channel.CreateUnbounded<MessageLease>();
 
         public ConcurrentQueue<int> Hints { get; } = new();
 

@@ -27,7 +27,10 @@ public abstract class DurableTaskClient
     /// <summary>Waits (polling) until the instance is Completed, Failed or Terminated.</summary>
     public abstract Task<OrchestrationMetadata> WaitForInstanceCompletionAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellationToken = default);
 
-    /// <summary>Sends an external event.</summary>
+    /// <summary>
+    /// Sends an external event. An instance this client already saw exist is not read again first (instances stop
+    /// existing only when purged, and only terminal ones, which ignore events, can be purged).
+    /// </summary>
     /// <exception cref="OrchestrationNotFoundException">The instance does not exist.</exception>
     public abstract Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellationToken = default);
 

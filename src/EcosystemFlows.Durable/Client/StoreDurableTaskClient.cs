@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EcosystemFlows.Durable.Diagnostics;
 using EcosystemFlows.Durable.History;
 using EcosystemFlows.Durable.Ports;
@@ -18,7 +19,13 @@ internal sealed class StoreDurableTaskClient(
     IOptions<DurableTaskOptions> options,
     ILogger<StoreDurableTaskClient> logger) : DurableTaskClient
 {
+    private const int MaxKnownInstances = 1_000;
     private readonly DurableTaskOptions _options = options.Value;
+
+    // Instances this client saw exist. An instance never stops existing except by purge, and only terminal
+    // instances can be purged, which ignore control messages anyway: sending to a known one needs no read first.
+    // Bounded (cleared when full): forgetting only costs a read.
+    private readonly ConcurrentDictionary<string, bool> _known = new(StringComparer.Ordinal);
 
     public override async Task<string> ScheduleNewOrchestrationInstanceAsync(string orchestratorName, object? input = null, StartOrchestrationOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -30,7 +37,13 @@ internal sealed class StoreDurableTaskClient(
     public override async Task<OrchestrationMetadata?> GetInstanceAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellationToken = default)
     {
         var stored = await store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false);
-        return stored is null ? null : ToMetadata(stored.State, getInputsAndOutputs);
+        if (stored is null)
+        {
+            return null;
+        }
+
+        Remember(instanceId);
+        return ToMetadata(stored.State, getInputsAndOutputs);
     }
 
     public override async Task<IReadOnlyList<HistoryEvent>> GetOrchestrationHistoryAsync(string instanceId, CancellationToken cancellationToken = default)
@@ -89,6 +102,7 @@ internal sealed class StoreDurableTaskClient(
             throw new InvalidOperationException($"Instance '{instanceId}' is {stored.State.Status}; only completed, failed or terminated instances can be purged.");
         }
 
+        _known.TryRemove(instanceId, out _);
         var deleted = await store.DeleteAsync(instanceId, cancellationToken).ConfigureAwait(false);
         Log.InstancePurged(logger, instanceId);
         return new PurgeResult(deleted ? 1 : 0);
@@ -179,7 +193,14 @@ internal sealed class StoreDurableTaskClient(
         }
 
         await dispatcher.SendAsync(DispatchQueue.Control, DurableTelemetry.Stamp(start, startAt, timeProvider), startAt, cancellationToken).ConfigureAwait(false);
-        await store.TryReplaceAsync(state with { Outbox = [] }, etag, cancellationToken).ConfigureAwait(false);
+        if (startAt is not null)
+        {
+            // A worker's first commit replaces the outbox; a scheduled start may wait long for it, and meanwhile
+            // every worker loading the instance (events sent early) would re-send it.
+            await store.TryReplaceAsync(state with { Outbox = [] }, etag, cancellationToken).ConfigureAwait(false);
+        }
+
+        Remember(instanceId);
         Log.InstanceScheduled(logger, instanceId, name, version);
         return instanceId;
     }
@@ -189,10 +210,25 @@ internal sealed class StoreDurableTaskClient(
     private async Task SendControlAsync(string instanceId, HistoryEvent historyEvent, string operation, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
-        _ = await store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false) ?? throw new OrchestrationNotFoundException(instanceId);
+        if (!_known.ContainsKey(instanceId))
+        {
+            _ = await store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false) ?? throw new OrchestrationNotFoundException(instanceId);
+            Remember(instanceId);
+        }
+
         var message = new TaskMessage(Guid.NewGuid().ToString("N"), instanceId, null, historyEvent);
         await dispatcher.SendAsync(DispatchQueue.Control, DurableTelemetry.Stamp(message, null, timeProvider), null, cancellationToken).ConfigureAwait(false);
         Log.ControlSent(logger, operation, instanceId);
+    }
+
+    private void Remember(string instanceId)
+    {
+        if (_known.Count >= MaxKnownInstances)
+        {
+            _known.Clear();
+        }
+
+        _known[instanceId] = true;
     }
 
     private OrchestrationMetadata ToMetadata(InstanceState state, bool includePayloads) => new()

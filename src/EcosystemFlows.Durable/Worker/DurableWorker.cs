@@ -75,6 +75,9 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         {
             await stopping.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+
+            // Activity loops may have left deletes running after the control loop drained.
+            await DrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -125,13 +128,83 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             Dispatch(lease, cancellationToken);
         }
 
-        List<Task> running;
+        await DrainAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the instance chains and the deletes they left running; a chain may start more deletes meanwhile.</summary>
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            List<Task> running;
+            lock (_pending)
+            {
+                _instanceTasks.RemoveAll(t => t.IsCompleted);
+                running = [.. _instanceTasks];
+            }
+
+            if (running.Count == 0)
+            {
+                return;
+            }
+
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Deletes messages whose effect is committed once the outbox of that commit is sent (<paramref name="sent"/>),
+    /// without holding up their instance's chain: its next episode overlaps with the send and delete round trips.
+    /// A failed send makes them visible again, so a redelivery re-sends the outbox from the document; a delete that
+    /// fails only means a redelivery, which the instance recognises as processed.
+    /// </summary>
+    private void CompleteInBackground(IReadOnlyList<MessageLease> leases, Task sent)
+    {
+        var completing = CompleteAllAsync(leases, sent);
         lock (_pending)
         {
-            running = [.. _instanceTasks];
+            _instanceTasks.RemoveAll(t => t.IsCompleted);
+            _instanceTasks.Add(completing);
+        }
+    }
+
+    private async Task CompleteAllAsync(IReadOnlyList<MessageLease> leases, Task sent)
+    {
+        // Off the caller, so the chain goes on at once.
+        await Task.Yield();
+        try
+        {
+            await sent.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Whatever failed the send, the messages must come back so that it is redone.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            foreach (var lease in leases)
+            {
+                Log.MessageFailed(_logger, ex, lease.Message.Id, lease.Message.InstanceId, lease.DequeueCount);
+                _lastErrors[lease.Message.Id] = $"{ex.GetType().FullName}: {ex.Message}";
+                await AbandonQuietlyAsync(lease).ConfigureAwait(false);
+            }
+
+            return;
         }
 
-        await Task.WhenAll(running).ConfigureAwait(false);
+        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = 16 };
+        await Parallel.ForEachAsync(leases, parallelism, async (lease, ct) =>
+        {
+            try
+            {
+                await _dispatcher.CompleteAsync(lease, ct).ConfigureAwait(false);
+                _lastErrors.TryRemove(lease.Message.Id, out _);
+            }
+#pragma warning disable CA1031 // The message comes back and is recognised as processed; nothing to undo.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.CompleteFailed(_logger, ex, lease.Message.Id, lease.Message.InstanceId);
+            }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Queues a control message on its instance's chain; the caller holds a slot, released here or when the chain ends.</summary>
@@ -223,7 +296,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     {
         if (batch.Count == 1)
         {
-            await HandleAsync(batch[0], _orchestrations.ProcessAsync, cancellationToken).ConfigureAwait(false);
+            await HandleAsync(batch[0], _orchestrations.CommitAsync, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -236,9 +309,10 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             }
         }
 
+        Task sent;
         try
         {
-            await _orchestrations.ProcessBatchAsync([.. live.Select(l => l.Message)], cancellationToken).ConfigureAwait(false);
+            sent = await _orchestrations.CommitBatchAsync([.. live.Select(l => l.Message)], cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -250,18 +324,27 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         {
             foreach (var lease in live)
             {
-                await HandleAsync(lease, _orchestrations.ProcessAsync, cancellationToken).ConfigureAwait(false);
+                await HandleAsync(lease, _orchestrations.CommitAsync, cancellationToken).ConfigureAwait(false);
             }
 
             return;
         }
 
-        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = CancellationToken.None };
-        await Parallel.ForEachAsync(live, parallelism, async (lease, ct) =>
+        CompleteInBackground(live, sent);
+    }
+
+    private async Task AbandonQuietlyAsync(MessageLease lease)
+    {
+        try
         {
-            await _dispatcher.CompleteAsync(lease, ct).ConfigureAwait(false);
-            _lastErrors.TryRemove(lease.Message.Id, out _);
-        }).ConfigureAwait(false);
+            await _dispatcher.AbandonAsync(lease, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The lease expires anyway; abandoning only brings the redelivery forward.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.CompleteFailed(_logger, ex, lease.Message.Id, lease.Message.InstanceId);
+        }
     }
 
     private async Task<bool> TryPoisonAsync(MessageLease lease, CancellationToken cancellationToken)
@@ -304,12 +387,19 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             }
             else
             {
-                await HandleAsync(lease, _activities.ProcessAsync, cancellationToken).ConfigureAwait(false);
+                await HandleAsync(lease, SendActivityResultAsync, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task HandleAsync(MessageLease lease, Func<TaskMessage, CancellationToken, Task> process, CancellationToken cancellationToken)
+    private async Task<Task> SendActivityResultAsync(TaskMessage message, CancellationToken cancellationToken)
+    {
+        await _activities.ProcessAsync(message, cancellationToken).ConfigureAwait(false);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Processes one message; <paramref name="process"/> returns once the effect is committed, with the task that must succeed before the delete.</summary>
+    private async Task HandleAsync(MessageLease lease, Func<TaskMessage, CancellationToken, Task<Task>> process, CancellationToken cancellationToken)
     {
         var message = lease.Message;
         if (await TryPoisonAsync(lease, cancellationToken).ConfigureAwait(false))
@@ -319,9 +409,8 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
 
         try
         {
-            await process(message, cancellationToken).ConfigureAwait(false);
-            await _dispatcher.CompleteAsync(lease, cancellationToken).ConfigureAwait(false);
-            _lastErrors.TryRemove(message.Id, out _);
+            var sent = await process(message, cancellationToken).ConfigureAwait(false);
+            CompleteInBackground([lease], sent);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

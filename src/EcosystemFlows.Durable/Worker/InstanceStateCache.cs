@@ -10,10 +10,10 @@ namespace EcosystemFlows.Durable.Worker;
 internal sealed class InstanceStateCache(int capacity)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, LinkedListNode<(string Id, StoredInstance Stored)>> _entries = new(StringComparer.Ordinal);
-    private readonly LinkedList<(string Id, StoredInstance Stored)> _recency = new();
+    private readonly Dictionary<string, LinkedListNode<(string Id, CachedInstance Cached)>> _entries = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Id, CachedInstance Cached)> _recency = new();
 
-    public bool TryGet(string instanceId, out StoredInstance? stored)
+    public bool TryGet(string instanceId, out CachedInstance? cached)
     {
         lock (_gate)
         {
@@ -21,17 +21,17 @@ internal sealed class InstanceStateCache(int capacity)
             {
                 _recency.Remove(node);
                 _recency.AddFirst(node);
-                stored = node.Value.Stored;
+                cached = node.Value.Cached;
                 return true;
             }
         }
 
-        stored = null;
+        cached = null;
         return false;
     }
 
-    /// <summary>Remembers <paramref name="stored"/>, or forgets the instance when it is null.</summary>
-    public void Set(string instanceId, StoredInstance? stored)
+    /// <summary>Remembers <paramref name="cached"/>, or forgets the instance when it is null.</summary>
+    public void Set(string instanceId, CachedInstance? cached)
     {
         lock (_gate)
         {
@@ -40,12 +40,12 @@ internal sealed class InstanceStateCache(int capacity)
                 _recency.Remove(existing);
             }
 
-            if (stored is null || capacity == 0)
+            if (cached is null || capacity == 0)
             {
                 return;
             }
 
-            _entries[instanceId] = _recency.AddFirst((instanceId, stored));
+            _entries[instanceId] = _recency.AddFirst((instanceId, cached));
             if (_entries.Count > capacity)
             {
                 _entries.Remove(_recency.Last!.Value.Id);
@@ -56,3 +56,22 @@ internal sealed class InstanceStateCache(int capacity)
 
     public void Remove(string instanceId) => Set(instanceId, null);
 }
+
+/// <summary>
+/// A state this worker committed (its <see cref="InstanceState.Outbox"/> left empty: this worker sends it) and
+/// the outbox sends of its recent commits, which may still be in flight.
+/// </summary>
+internal sealed record CachedInstance(StoredInstance Stored, IReadOnlyList<OutboxSend> Sends)
+{
+    /// <summary>Messages whose send has not succeeded yet: the next commit carries them, so the document never drops one unsent.</summary>
+    public List<OutboxMessage> Unconfirmed => [.. Sends.Where(s => !s.Sent.IsCompletedSuccessfully).SelectMany(s => s.Messages)];
+
+    /// <summary>True when a send failed: the entry is dropped and the document reloaded, which re-sends its outbox.</summary>
+    public bool AnySendFailed => Sends.Any(s => s.Sent.IsFaulted || s.Sent.IsCanceled);
+
+    /// <summary>The sends not known to have succeeded (a failed one stays, so the next episode notices it), plus <paramref name="latest"/>.</summary>
+    public IReadOnlyList<OutboxSend> Pending(OutboxSend latest) => [.. Sends.Where(s => !s.Sent.IsCompletedSuccessfully), latest];
+}
+
+/// <summary>The outbox of one commit and the task sending it.</summary>
+internal sealed record OutboxSend(IReadOnlyList<OutboxMessage> Messages, Task Sent);

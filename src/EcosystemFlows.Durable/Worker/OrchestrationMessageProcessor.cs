@@ -23,7 +23,8 @@ internal sealed class OrchestrationMessageProcessor(
     DurableTaskOptions options,
     ILoggerFactory loggerFactory)
 {
-    private const int OutboxSendParallelism = 16;
+    // Enough overlapping sends for a batching transport to fill whole envelopes (Storage queues: 32 per message).
+    private const int OutboxSendParallelism = 128;
     private readonly ILogger _logger = loggerFactory.CreateLogger("EcosystemFlows.Durable.Orchestrations");
     private readonly DurableTaskRegistry _registry = registry;
     private readonly IServiceProvider _services = services;
@@ -34,12 +35,20 @@ internal sealed class OrchestrationMessageProcessor(
 
     public Task ProcessAsync(TaskMessage message, CancellationToken cancellationToken) => ProcessBatchAsync([message], cancellationToken);
 
+    /// <summary>Applies the messages and waits until the outboxes of their episodes are sent.</summary>
+    public async Task ProcessBatchAsync(IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken) =>
+        await (await CommitBatchAsync(messages, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
+    /// <summary>Commits one message; see <see cref="CommitBatchAsync"/>.</summary>
+    public Task<Task> CommitAsync(TaskMessage message, CancellationToken cancellationToken) => CommitBatchAsync([message], cancellationToken);
+
     /// <summary>
-    /// Applies messages of ONE instance, in order. Consecutive messages other than starts are applied in one
-    /// episode (one replay, one commit), as Durable Task does: 1,000 activity results arriving together cost
-    /// a few episodes, not 1,000 each replaying a growing history.
+    /// Applies messages of ONE instance, in order, and returns once their episodes are committed, with the task
+    /// that sends their outboxes: the messages may be deleted only after that task succeeded. Consecutive messages
+    /// other than starts are applied in one episode (one replay, one commit), as Durable Task does: 1,000 activity
+    /// results arriving together cost a few episodes, not 1,000 each replaying a growing history.
     /// </summary>
-    public async Task ProcessBatchAsync(IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken)
+    public async Task<Task> CommitBatchAsync(IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var due = new List<TaskMessage>(messages.Count);
@@ -56,14 +65,15 @@ internal sealed class OrchestrationMessageProcessor(
             }
         }
 
+        var sends = new List<Task>();
         var run = new List<TaskMessage>();
         foreach (var message in due)
         {
             // A start changes which execution the following messages belong to: it gets an episode of its own.
             if (message.Event is ExecutionStartedEvent)
             {
-                await ProcessRunAsync(run, cancellationToken).ConfigureAwait(false);
-                await ProcessRunAsync([message], cancellationToken).ConfigureAwait(false);
+                sends.Add(await ProcessRunAsync(run, cancellationToken).ConfigureAwait(false));
+                sends.Add(await ProcessRunAsync([message], cancellationToken).ConfigureAwait(false));
                 run = [];
             }
             else
@@ -72,37 +82,51 @@ internal sealed class OrchestrationMessageProcessor(
             }
         }
 
-        await ProcessRunAsync(run, cancellationToken).ConfigureAwait(false);
+        sends.Add(await ProcessRunAsync(run, cancellationToken).ConfigureAwait(false));
+        return Task.WhenAll(sends);
     }
 
-    private async Task ProcessRunAsync(List<TaskMessage> messages, CancellationToken cancellationToken)
+    /// <summary>Commits one episode; returns the task sending its outbox (not awaited, so the next episode can start).</summary>
+    private async Task<Task> ProcessRunAsync(List<TaskMessage> messages, CancellationToken cancellationToken)
     {
         if (messages.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var message = messages[0];
-        var ids = messages.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        string? sentETag = null;
         for (var attempt = 1; attempt <= _options.MaxCommitAttempts; attempt++)
         {
             // The state this worker committed last is reused instead of read back: the conditional write below
-            // still rejects it if anyone else committed since, and then the next attempt reloads.
-            var fromCache = _cache.TryGet(message.InstanceId, out var cached);
-            var stored = fromCache ? cached : await store.GetAsync(message.InstanceId, cancellationToken).ConfigureAwait(false);
-            if (stored is { State.Outbox.Count: > 0 })
+            // still rejects it if anyone else committed since, and then the next attempt reloads. After a failed
+            // send the document is read back, so its outbox is re-sent.
+            if (_cache.TryGet(message.InstanceId, out var cached) && cached!.AnySendFailed)
             {
-                // The previous committer may have died before sending: ids are deterministic, so re-sending is safe.
-                var leftovers = stored.State.Outbox.Where(m => !ids.Contains(m.Message.Id)).ToList();
-                await SendAsync(leftovers, cancellationToken).ConfigureAwait(false);
-                Log.OutboxRecovered(_logger, message.InstanceId, leftovers.Count);
+                _cache.Remove(message.InstanceId);
+                cached = null;
+            }
+
+            var stored = cached?.Stored ?? await store.GetAsync(message.InstanceId, cancellationToken).ConfigureAwait(false);
+            if (stored is { State.Outbox.Count: > 0 } && stored.ETag != sentETag)
+            {
+                // The document keeps the outbox of its last commit, which may have died before sending it: ids are
+                // deterministic, so re-sending is safe; what the history shows done is not sent again.
+                var leftovers = Unresolved(stored.State, messages);
+                if (leftovers.Count > 0)
+                {
+                    await SendAsync(leftovers, cancellationToken).ConfigureAwait(false);
+                    Log.OutboxRecovered(_logger, message.InstanceId, leftovers.Count);
+                }
             }
 
             var episode = new Episode(this, messages, timeProvider.GetUtcNow().UtcDateTime);
             var next = episode.Run(stored?.State);
-            if (next is null && fromCache)
+            if (next is null && cached is not null)
             {
-                // Never drop a message on the strength of a cached state: decide again on the stored one.
+                // Never drop a message on the strength of a cached state: decide again on the stored one. Cached
+                // states are the ones whose outbox this worker sends, so an unchanged document needs no re-send.
+                sentETag = stored!.ETag;
                 _cache.Remove(message.InstanceId);
                 continue;
             }
@@ -110,17 +134,22 @@ internal sealed class OrchestrationMessageProcessor(
             if (next is null)
             {
                 Log.MessageIgnored(_logger, message.InstanceId, message.Id, episode.IgnoreReason);
-                if (stored is { State.Outbox.Count: > 0 })
+                if (stored is { State.Outbox.Count: > 0 } && stored.ETag != sentETag)
                 {
+                    // Re-sent just above; a send of this worker's own may still be running and keeps it.
                     await TryClearOutboxAsync(stored.State, stored.ETag, cancellationToken).ConfigureAwait(false);
                 }
 
-                return;
+                return Task.CompletedTask;
             }
 
+            // Messages of earlier commits whose send is still running ride along: the document must hold every
+            // message not known to be sent, because this commit replaces its outbox.
+            var unconfirmed = cached?.Unconfirmed ?? [];
+            var written = unconfirmed.Count == 0 ? next : next with { Outbox = [.. unconfirmed, .. next.Outbox] };
             var etag = stored is null
-                ? await store.TryCreateAsync(next, cancellationToken).ConfigureAwait(false)
-                : await store.TryReplaceAsync(next, stored.ETag, cancellationToken).ConfigureAwait(false);
+                ? await store.TryCreateAsync(written, cancellationToken).ConfigureAwait(false)
+                : await store.TryReplaceAsync(written, stored.ETag, cancellationToken).ConfigureAwait(false);
             if (etag is null)
             {
                 _cache.Remove(message.InstanceId);
@@ -130,17 +159,50 @@ internal sealed class OrchestrationMessageProcessor(
 
             episode.Telemetry.Committed(next);
             Log.EpisodeCommitted(_logger, next.InstanceId, next.Name, message.Id, next.Status, episode.ActionCount);
-            if (next.Outbox.Count > 0)
-            {
-                await SendAsync(next.Outbox, cancellationToken).ConfigureAwait(false);
-                (next, etag) = (next with { Outbox = [] }, await TryClearOutboxAsync(next, etag, cancellationToken).ConfigureAwait(false));
-            }
 
-            _cache.Set(next.InstanceId, etag is null || next.Status.IsTerminal() ? null : new StoredInstance(next, etag));
-            return;
+            // Sent while the next episode runs: a local consumer gets the messages at once (the activity of a
+            // sequence runs while its work item is being stored), and the caller deletes the triggering messages
+            // only once this send succeeded. Only a worker loading the document without this cache entry re-sends
+            // the outbox (see above).
+            var sending = new OutboxSend(next.Outbox, next.Outbox.Count == 0 ? Task.CompletedTask : SendAsync(next.Outbox, cancellationToken));
+            var sends = cached?.Pending(sending) ?? [sending];
+            _cache.Set(next.InstanceId, next.Status.IsTerminal() ? null : new CachedInstance(new StoredInstance(next with { Outbox = [] }, etag), sends));
+            return sending.Sent;
         }
 
         throw new InvalidOperationException($"Could not commit an episode of '{message.InstanceId}' after {_options.MaxCommitAttempts} ETag conflicts.");
+    }
+
+    /// <summary>
+    /// The outbox messages still worth sending: not among the messages being applied, and, for work items and
+    /// timers of the current execution, without a result in the history yet.
+    /// </summary>
+    private static List<OutboxMessage> Unresolved(InstanceState state, List<TaskMessage> applying)
+    {
+        var ids = applying.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        var resolved = new HashSet<int>();
+        foreach (var historyEvent in state.History)
+        {
+            switch (historyEvent)
+            {
+                case TaskCompletedEvent e:
+                    resolved.Add(e.TaskScheduledId);
+                    break;
+                case TaskFailedEvent e:
+                    resolved.Add(e.TaskScheduledId);
+                    break;
+                case TimerFiredEvent e:
+                    resolved.Add(e.TimerId);
+                    break;
+            }
+        }
+
+        return [.. state.Outbox.Where(m => !ids.Contains(m.Message.Id) && !(m.Message.ExecutionId == state.ExecutionId && m.Message.Event switch
+        {
+            TaskScheduledEvent scheduled => resolved.Contains(scheduled.EventId),
+            TimerFiredEvent timer => resolved.Contains(timer.TimerId),
+            _ => false,
+        }))];
     }
 
     private async Task SendAsync(IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)

@@ -56,23 +56,23 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             // then both run side by side until everything is done. Handover is forced in this order because
             // an idle worker would otherwise lose most of a trickle of starts to a busy one.
             var effects = resources.Instances.Database.GetContainer("effects");
-            using var first = StartWorker(workerDll, hub, "w1", "none", 0);
+            var first = StartWorker(workerDll, hub, "w1", "none", 0);
             await WaitUntilAsync(() => Task.FromResult(_ready.ContainsKey("w1")), TimeSpan.FromSeconds(60));
             var shared = new List<string>();
             for (var i = Instances; i < 2 * Instances; i++)
             {
-                shared.Add(await client.ScheduleNewOrchestrationInstanceAsync("CrashFlow", 5_000, new StartOrchestrationOptions { InstanceId = $"{hub}-{i}" }));
+                shared.Add(await client.ScheduleNewOrchestrationInstanceAsync("CrashFlow", 15_000, new StartOrchestrationOptions { InstanceId = $"{hub}-{i}" }));
             }
 
             ids.AddRange(shared);
             await WaitUntilAsync(async () => (await CountTimersCreatedAsync(client, shared)) == shared.Count, TimeSpan.FromSeconds(60));
-            using var second = StartWorker(workerDll, hub, "w2", "none", 0);
+            var second = StartWorker(workerDll, hub, "w2", "none", 0);
             await WaitUntilAsync(() => Task.FromResult(_ready.ContainsKey("w2")), TimeSpan.FromSeconds(60));
             first.Kill();
             await first.WaitForExitAsync();
             output.WriteLine("killed w1 mid-timer");
             await WaitUntilAsync(async () => (await QueryAsync(effects, "SELECT VALUE c.worker FROM c WHERE c.worker = 'w2'")).Count > 0, TimeSpan.FromSeconds(60));
-            using var restarted = StartWorker(workerDll, hub, "w1", "none", 0);
+            var restarted = StartWorker(workerDll, hub, "w1", "none", 0);
 
             // Assert
             var results = new List<OrchestrationMetadata>();
@@ -104,6 +104,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 try
                 {
                     worker.Kill();
+                    worker.Dispose();
                 }
                 catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
                 {
