@@ -209,7 +209,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
             // Invisible for one lease: the local consumers hold it as if they had received it.
             var sent = (await client.SendMessageAsync(body, receiver.VisibilityTimeout, NeverExpires, cancellationToken).ConfigureAwait(false)).Value;
             var leases = Lease(queue, new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0), [.. messages.Select(m => m.Message)], 1);
-            if (leases.All(receiver.Buffer.Writer.TryWrite))
+            if (Deliveries(leases).All(receiver.Buffer.Writer.TryWrite))
             {
                 return;
             }
@@ -248,6 +248,13 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
 
         return leases;
     }
+
+    /// <summary>
+    /// The leases to hand to the workers: each once, or twice under <see cref="DurableStorageOptions.DuplicateDelivery"/>
+    /// (the second settlement of a lease finds the message gone and does nothing).
+    /// </summary>
+    private IEnumerable<MessageLease> Deliveries(List<MessageLease> leases) =>
+        _hub.Options.DuplicateDelivery ? leases.SelectMany(lease => new[] { lease, lease }) : leases;
 
     private async Task SettleAsync(MessageLease lease, bool abandoned, CancellationToken cancellationToken)
     {
@@ -324,7 +331,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
                     foreach (var message in messages)
                     {
                         received++;
-                        foreach (var lease in await TryLeaseAsync(receiver, index, message, cancellationToken).ConfigureAwait(false))
+                        foreach (var lease in Deliveries(await TryLeaseAsync(receiver, index, message, cancellationToken).ConfigureAwait(false)))
                         {
                             await receiver.Buffer.Writer.WriteAsync(lease, cancellationToken).ConfigureAwait(false);
                         }

@@ -69,6 +69,13 @@ public sealed class ServiceBusOptions : IValidatableObject
     [Required(ErrorMessage = "is required")]
     public string EventSource { get; set; } = "/ecosystemflows/workflows";
 
+    /// <summary>
+    /// Test switch (the fault suite, eng/faults.sh), off by default: every received message is handled twice
+    /// before it is settled, as if the broker had redelivered it after a lost settlement; the second handling
+    /// decides the settlement. Only accepted with the local emulator.
+    /// </summary>
+    public bool DuplicateDelivery { get; set; }
+
     /// <summary>The parsed connection string (valid once options validation has passed).</summary>
     public ServiceBusConnectionString Parsed => ServiceBusConnectionString.Parse(ConnectionString);
 
@@ -79,6 +86,10 @@ public sealed class ServiceBusOptions : IValidatableObject
             !ServiceBusConnectionString.TryParse(ConnectionString, out _, out var error))
         {
             yield return new ValidationResult($"is malformed: {error}", [nameof(ConnectionString)]);
+        }
+        else if (DuplicateDelivery && !string.IsNullOrWhiteSpace(ConnectionString) && !Parsed.UseDevelopmentEmulator)
+        {
+            yield return new ValidationResult("is a test switch, accepted only with the local emulator (UseDevelopmentEmulator=true)", [nameof(DuplicateDelivery)]);
         }
     }
 }
