@@ -91,6 +91,21 @@ public sealed class OptionsValidationTests
         Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Validate_DuplicateDeliveryOnAzureServiceBus_FailsAsTestSwitch()
+    {
+        var emulator = new Dictionary<string, string?>(ValidSettings) { ["ServiceBus:DuplicateDelivery"] = "true" };
+        var azure = new Dictionary<string, string?>(emulator)
+        {
+            ["ServiceBus:ConnectionString"] = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=c2VjcmV0",
+        };
+
+        var ex = Assert.Throws<OptionsValidationException>(() => Build(azure).GetRequiredService<IOptions<ServiceBusOptions>>().Value);
+
+        Assert.True(Build(emulator).GetRequiredService<IOptions<ServiceBusOptions>>().Value.DuplicateDelivery);
+        Assert.Contains(ex.Failures, f => f.Contains("setting 'ServiceBus:DuplicateDelivery'", StringComparison.Ordinal) && f.Contains("test switch", StringComparison.Ordinal));
+    }
+
     private static ServiceProvider Build(IDictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
