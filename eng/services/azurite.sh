@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Azurite (Azure Storage emulator: Blob 10000, Queue 10001, Table 10002), data on disk.
+# Azurite (Azure Storage emulator: Blob 10000, Queue 10001, Table 10002), data on disk. The ports can be
+# moved with ECOFLOWS_AZURITE_BLOB_PORT / _QUEUE_PORT / _TABLE_PORT (an isolated second instance, as the
+# fault suite starts).
 # --skipApiVersionCheck: the SDKs send a newer API version than Azurite accepts (every call 400s otherwise).
 # --disableTelemetry: nothing may leave this machine. On-disk --location: the in-memory mode stalls for
 # seconds after a few thousand writes.
 
 AZURITE_PID="$RUN_DIR/azurite.pid"
+AZURITE_BLOB_PORT="${ECOFLOWS_AZURITE_BLOB_PORT:-10000}"
+AZURITE_QUEUE_PORT="${ECOFLOWS_AZURITE_QUEUE_PORT:-10001}"
+AZURITE_TABLE_PORT="${ECOFLOWS_AZURITE_TABLE_PORT:-10002}"
 
 azurite_install() { npm_emulators_installed; }
 
 azurite_status() {
-  pid_alive "$AZURITE_PID" && port_open 10000 && port_open 10001 && port_open 10002
+  pid_alive "$AZURITE_PID" && port_open "$AZURITE_BLOB_PORT" && port_open "$AZURITE_QUEUE_PORT" && port_open "$AZURITE_TABLE_PORT"
 }
 
 azurite_start() {
   mkdir -p "$DATA_DIR/azurite"
   setsid nohup node "$EMULATORS_DIR/node_modules/azurite/dist/src/azurite.js" \
-    --blobHost 127.0.0.1 --blobPort 10000 \
-    --queueHost 127.0.0.1 --queuePort 10001 \
-    --tableHost 127.0.0.1 --tablePort 10002 \
+    --blobHost 127.0.0.1 --blobPort "$AZURITE_BLOB_PORT" \
+    --queueHost 127.0.0.1 --queuePort "$AZURITE_QUEUE_PORT" \
+    --tableHost 127.0.0.1 --tablePort "$AZURITE_TABLE_PORT" \
     --location "$DATA_DIR/azurite" \
     --skipApiVersionCheck --disableTelemetry --loose \
     >>"$LOG_DIR/azurite.log" 2>&1 &

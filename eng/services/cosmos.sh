@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Cosmos DB NoSQL stand-in: @vercel/cosmosdb-server wrapped by eng/emulators/cosmos/server.js (query
 # plans, partition-scoped paged queries, change feed, 404/304, journal on disk). Plain HTTP on
-# 127.0.0.1:8081; data in $DATA_DIR/cosmos survives stop/start.
+# 127.0.0.1:8081 (ECOFLOWS_COSMOS_PORT moves it); data in $DATA_DIR/cosmos survives stop/start.
 
 COSMOS_PID="$RUN_DIR/cosmos.pid"
-COSMOS_PORT=8081
+COSMOS_PORT="${ECOFLOWS_COSMOS_PORT:-8081}"
 
 cosmos_install() { npm_emulators_installed; }
 

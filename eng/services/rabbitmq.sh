@@ -3,13 +3,15 @@
 # The package only provides the binaries: its system-wide broker is never started. Our node runs as a
 # plain background process with everything (config, mnesia, cookie, plugins file, logs) under .local/,
 # listens on 127.0.0.1:5672 only, and loads eng/emulators/rabbitmq/definitions.json at boot (user,
-# permissions, queues, topic exchange, dead-letter policies).
+# permissions, queues, topic exchange, dead-letter policies). ECOFLOWS_RABBITMQ_NODE, _PORT and _DIST_PORT
+# give an isolated second node (own name, AMQP port, Erlang distribution port) next to the default one; it
+# shares epmd (4369), which serves any number of nodes.
 
 RABBITMQ_VERSION="3.10.8-1.1+deb12u1"
-RABBITMQ_NODE="ecoflows@localhost"
-RABBITMQ_PORT=5672
-# Erlang distribution (node <-> CLI tools) port; the CLI tools themselves listen on 35672-35682.
-RABBITMQ_DIST="25672"
+RABBITMQ_NODE="${ECOFLOWS_RABBITMQ_NODE:-ecoflows@localhost}"
+RABBITMQ_PORT="${ECOFLOWS_RABBITMQ_PORT:-5672}"
+# Erlang distribution (node <-> CLI tools) port; the CLI tools themselves listen on 10000 above it (+10).
+RABBITMQ_DIST="${ECOFLOWS_RABBITMQ_DIST_PORT:-25672}"
 RABBITMQ_PID="$RUN_DIR/rabbitmq.pid"
 # Present while the epmd serving our node is one we started (so stop may end it).
 RABBITMQ_EPMD_PID="$RUN_DIR/rabbitmq-epmd.pid"

@@ -59,6 +59,13 @@ public sealed class DurableStorageOptions
     /// <summary>Creates the Cosmos database and container, the queues and blob containers on first use.</summary>
     public bool CreateIfNotExists { get; set; } = true;
 
+    /// <summary>
+    /// Test switch (the fault suite, eng/faults.sh), off by default: every received task message is handed to
+    /// the workers twice, as if a lease had expired while the first copy was processed. Proves that duplicate
+    /// delivery changes nothing; never enable it in production.
+    /// </summary>
+    public bool DuplicateDelivery { get; set; }
+
     internal string ControlQueueName(int partition) => $"{TaskHubName}-control-{partition:00}";
 
     internal string WorkItemQueueName => $"{TaskHubName}-workitems";

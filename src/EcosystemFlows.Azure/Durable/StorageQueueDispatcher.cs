@@ -224,7 +224,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
             // triggered the sending episode only after this store succeeded, and a redelivery of that message
             // re-sends the outbox from the document.
             var stored = new TaskCompletionSource<Receipt>(TaskCreationOptions.RunContinuationsAsynchronously);
-            foreach (var lease in HandOver(queue, [.. messages.Select(m => m.Message)], stored.Task))
+            foreach (var lease in Deliveries(HandOver(queue, [.. messages.Select(m => m.Message)], stored.Task)))
             {
                 receiver.Buffer.Writer.TryWrite(lease);
             }
@@ -247,7 +247,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         {
             // Invisible for one lease: the local consumers hold it as if they had received it.
             var sent = (await client.SendMessageAsync(body, receiver.VisibilityTimeout, NeverExpires, cancellationToken).ConfigureAwait(false)).Value;
-            foreach (var lease in Lease(queue, new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0), [.. messages.Select(m => m.Message)], 1))
+            foreach (var lease in Deliveries(Lease(queue, new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0), [.. messages.Select(m => m.Message)], 1)))
             {
                 receiver.Buffer.Writer.TryWrite(lease);
             }
@@ -282,6 +282,13 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
 
         return leases;
     }
+
+    /// <summary>
+    /// The leases to hand to the workers: each once, or twice under <see cref="DurableStorageOptions.DuplicateDelivery"/>
+    /// (the second settlement of a lease finds the message gone and does nothing).
+    /// </summary>
+    private IEnumerable<MessageLease> Deliveries(List<MessageLease> leases) =>
+        _hub.Options.DuplicateDelivery ? leases.SelectMany(lease => new[] { lease, lease }) : leases;
 
     /// <summary>
     /// Leases handed over before their envelope was stored, under a placeholder id (<c>~{n}\n{part}</c>) that
@@ -408,7 +415,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
                     foreach (var message in messages)
                     {
                         received++;
-                        foreach (var lease in await TryLeaseAsync(receiver, index, message, cancellationToken).ConfigureAwait(false))
+                        foreach (var lease in Deliveries(await TryLeaseAsync(receiver, index, message, cancellationToken).ConfigureAwait(false)))
                         {
                             await receiver.Buffer.Writer.WriteAsync(lease, cancellationToken).ConfigureAwait(false);
                         }

@@ -48,6 +48,8 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
 {
     private const string SnapshotId = "snapshot";
 
+    private sealed record DecisionDocument(string RoundInstanceId, string GateId, string UserId, bool? Approve);
+
     /// <inheritdoc />
     public async Task RecordAsync(OfferingSnapshot snapshot, AuditEntry entry, CancellationToken cancellationToken)
     {
@@ -83,17 +85,22 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, CancellationToken cancellationToken)
+    public async Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, bool approve, CancellationToken cancellationToken)
     {
-        using var document = OfferingData.ToDocument(new { roundInstanceId, gateId, userId }, $"decision-{roundInstanceId}-{gateId}", "offeringId", offeringId, "decision");
-        using var response = await data.Offerings.CreateItemStreamAsync(document, new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.Conflict)
+        var id = $"decision-{roundInstanceId}-{gateId}";
+        using (var document = OfferingData.ToDocument(new DecisionDocument(roundInstanceId, gateId, userId, approve), id, "offeringId", offeringId, "decision"))
+        using (var response = await data.Offerings.CreateItemStreamAsync(document, new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            return false;
+            if (response.StatusCode != HttpStatusCode.Conflict)
+            {
+                response.EnsureSuccessStatusCode();
+                return true;
+            }
         }
 
-        response.EnsureSuccessStatusCode();
-        return true;
+        // Claimed already: by this very decision (a retry or redelivery), or by a rival.
+        var holder = await OfferingData.ReadAsync<DecisionDocument>(data.Offerings, id, offeringId, cancellationToken).ConfigureAwait(false);
+        return holder is not null && holder.UserId == userId && holder.Approve == approve;
     }
 
     /// <inheritdoc />

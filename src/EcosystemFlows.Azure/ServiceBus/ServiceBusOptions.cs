@@ -74,6 +74,13 @@ public sealed class ServiceBusOptions : IValidatableObject
     [Required(ErrorMessage = "is required")]
     public string EventSource { get; set; } = "/ecosystemflows/workflows";
 
+    /// <summary>
+    /// Test switch (the fault suite, eng/faults.sh), off by default: every received message is handled twice
+    /// before it is settled, as if the broker had redelivered it after a lost settlement; the second handling
+    /// decides the settlement. Only accepted with the local emulator.
+    /// </summary>
+    public bool DuplicateDelivery { get; set; }
+
     /// <summary>True when the namespace is reached with a Microsoft Entra identity rather than a connection string.</summary>
     public bool UsesIdentity => string.IsNullOrWhiteSpace(ConnectionString) && !string.IsNullOrWhiteSpace(FullyQualifiedNamespace);
 
@@ -118,6 +125,12 @@ public sealed class ServiceBusOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 "must be a host name such as ns.servicebus.windows.net (no scheme, port or path)", [nameof(FullyQualifiedNamespace)]);
+        }
+
+        if (DuplicateDelivery && !(hasConnectionString
+            && ServiceBusConnectionString.TryParse(ConnectionString, out var local, out _) && local.UseDevelopmentEmulator))
+        {
+            yield return new ValidationResult("is a test switch, accepted only with the local emulator (UseDevelopmentEmulator=true)", [nameof(DuplicateDelivery)]);
         }
     }
 }

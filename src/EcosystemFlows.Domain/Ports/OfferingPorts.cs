@@ -54,10 +54,12 @@ public interface IOfferingStore
     Task<OfferingSnapshot?> GetAsync(string offeringId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records that a gate of a sign-off round was decided; false if it already was. Makes "one decision
-    /// per gate" hold when two approvers race, before the decision reaches the orchestration.
+    /// Records that a gate of a sign-off round was decided; false if it already was by another approver or
+    /// with the other answer. Makes "one decision per gate" hold when two approvers race, before the decision
+    /// reaches the orchestration; the same approver repeating the same decision (a retried request, a
+    /// redelivered command, a retry after a crash between claim and delivery) gets true again.
     /// </summary>
-    Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, CancellationToken cancellationToken);
+    Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, bool approve, CancellationToken cancellationToken);
 
     /// <summary>Undoes a claim whose decision could not be delivered, so the approver can retry.</summary>
     Task ReleaseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken);

@@ -34,6 +34,13 @@ public abstract class DurableTaskClient
     /// <exception cref="OrchestrationNotFoundException">The instance does not exist.</exception>
     public abstract Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Sends an external event under a caller-chosen id: raising it again with the same id (a retried or
+    /// redelivered command) reaches the instance once, since an instance drops message ids it has processed.
+    /// </summary>
+    /// <exception cref="OrchestrationNotFoundException">The instance does not exist.</exception>
+    public abstract Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload, string eventId, CancellationToken cancellationToken = default);
+
     /// <summary>Terminates the instance; no-op when it is already terminal.</summary>
     /// <exception cref="OrchestrationNotFoundException">The instance does not exist.</exception>
     public abstract Task TerminateInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellationToken = default);

@@ -80,6 +80,13 @@ internal sealed class StoreDurableTaskClient(
         }
     }
 
+    public override Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload, string eventId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(eventName);
+        ArgumentException.ThrowIfNullOrEmpty(eventId);
+        return SendControlAsync(instanceId, new EventRaisedEvent(-1, Now, eventName, converter.Serialize(eventPayload)), "event " + eventName, cancellationToken, $"event|{eventId}");
+    }
+
     public override Task TerminateInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellationToken = default) =>
         SendControlAsync(instanceId, new ExecutionTerminatedEvent(-1, Now, reason), "terminate", cancellationToken);
 
@@ -207,7 +214,7 @@ internal sealed class StoreDurableTaskClient(
 
     private static string MessageIdFor(string instanceId, string executionId) => $"{instanceId}|{executionId}|start";
 
-    private async Task SendControlAsync(string instanceId, HistoryEvent historyEvent, string operation, CancellationToken cancellationToken)
+    private async Task SendControlAsync(string instanceId, HistoryEvent historyEvent, string operation, CancellationToken cancellationToken, string? messageId = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
         if (!_known.ContainsKey(instanceId))
@@ -216,7 +223,7 @@ internal sealed class StoreDurableTaskClient(
             Remember(instanceId);
         }
 
-        var message = new TaskMessage(Guid.NewGuid().ToString("N"), instanceId, null, historyEvent);
+        var message = new TaskMessage(messageId ?? Guid.NewGuid().ToString("N"), instanceId, null, historyEvent);
         await dispatcher.SendAsync(DispatchQueue.Control, DurableTelemetry.Stamp(message, null, timeProvider), null, cancellationToken).ConfigureAwait(false);
         Log.ControlSent(logger, operation, instanceId);
     }

@@ -127,6 +127,24 @@ public sealed class OptionsValidationTests
         Assert.Contains(ex.Failures, f => f.Contains(expected, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=c2VjcmV0", null)]
+    [InlineData(null, "ns.servicebus.windows.net")]
+    public void Validate_DuplicateDeliveryOnAzureServiceBus_FailsAsTestSwitch(string? connectionString, string? fullyQualifiedNamespace)
+    {
+        var emulator = new Dictionary<string, string?>(ValidSettings) { ["ServiceBus:DuplicateDelivery"] = "true" };
+        var azure = new Dictionary<string, string?>(emulator)
+        {
+            ["ServiceBus:ConnectionString"] = connectionString,
+            ["ServiceBus:FullyQualifiedNamespace"] = fullyQualifiedNamespace,
+        };
+
+        var ex = Assert.Throws<OptionsValidationException>(() => Build(azure).GetRequiredService<IOptions<ServiceBusOptions>>().Value);
+
+        Assert.True(Build(emulator).GetRequiredService<IOptions<ServiceBusOptions>>().Value.DuplicateDelivery);
+        Assert.Contains(ex.Failures, f => f.Contains("setting 'ServiceBus:DuplicateDelivery'", StringComparison.Ordinal) && f.Contains("test switch", StringComparison.Ordinal));
+    }
+
     private static ServiceProvider Build(IDictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();

@@ -45,13 +45,14 @@ internal sealed class InMemoryPorts : IPartnerDirectory, IOfferingStore, ICatalo
     public Task<Page<Partner>> ListAsync(string? continuationToken, int pageSize, CancellationToken cancellationToken) =>
         Task.FromResult(PageOf(Partners.Values.OrderBy(p => p.PartnerId, StringComparer.Ordinal), continuationToken, pageSize));
 
-    public HashSet<string> Decisions { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, (string UserId, bool Approve)> Decisions { get; } = new(StringComparer.Ordinal);
 
-    public Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, CancellationToken cancellationToken)
+    public Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, bool approve, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            return Task.FromResult(Decisions.Add($"{roundInstanceId}/{gateId}"));
+            var claim = Decisions.TryAdd($"{roundInstanceId}/{gateId}", (userId, approve)) || Decisions[$"{roundInstanceId}/{gateId}"] == (userId, approve);
+            return Task.FromResult(claim);
         }
     }
 

@@ -123,6 +123,37 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SignOff_SameDecisionRepeated_IsAcceptedAndRecordedOnce()
+    {
+        // A retried request or a redelivered Service Bus command (found by the fault suite, #8: it was
+        // dead-lettered as "already decided" after taking effect, and a crash between claim and delivery
+        // left the gate claimed but never decided).
+        var alice = Client("alice", "contoso", Roles.Partner);
+        var id = await StartedOfferingAsync(alice);
+        var hash = Examples.Terms().TermsHash;
+        var dan = Client("dan", "fabrikam", Roles.Approver);
+
+        using var first = await SignOffAsync(dan, id, "member-fabrikam", true, hash);
+        using var repeated = await SignOffAsync(dan, id, "member-fabrikam", true, hash);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await alice.GetFromJsonAsync<OfferingView>($"/api/offerings/{id}", Json))!.Gates.Single(g => g.GateId == "member-fabrikam").State == "Pending" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        using var afterRecorded = await SignOffAsync(dan, id, "member-fabrikam", true, hash);
+        using var otherAnswer = await SignOffAsync(dan, id, "member-fabrikam", false, hash);
+        var audit = await alice.GetFromJsonAsync<List<JsonElement>>($"/api/offerings/{id}/audit", Json);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, repeated.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, afterRecorded.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, otherAnswer.StatusCode);
+        Assert.Single(audit!, e => e.GetProperty("action").GetString() == "signoff.recorded");
+        Assert.DoesNotContain(audit!, e => e.GetProperty("action").GetString() == "signoff.ignored");
+    }
+
+    [Fact]
     public async Task Offering_ForeignOrganisation_Is404AndNonInitiatorCannotCancel()
     {
         var id = await StartedOfferingAsync(Client("alice", "contoso", Roles.Partner));

@@ -209,6 +209,11 @@ public sealed class ServiceBusProcessor : IAsyncDisposable
         try
         {
             await _handler(received, _hardStop.Token).ConfigureAwait(false);
+            if (_options.DuplicateDelivery)
+            {
+                // The test switch: the redelivery a lost settlement would cause, handled like any delivery.
+                await _handler(received with { DeliveryCount = received.DeliveryCount + 1 }, _hardStop.Token).ConfigureAwait(false);
+            }
         }
         catch (DeadLetterMessageException ex)
         {

@@ -146,15 +146,28 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
             return CommandResult.Refused(StatusCodes.Status409Conflict, "Terms changed", $"The decision is for terms '{termsHash}', the gate is for '{round.TermsHash}'. Review the current terms and decide again.");
         }
 
+        if (gate.DecidedBy == actor.UserId && gate.State == (approve ? "Approved" : "Rejected"))
+        {
+            // This decision is recorded already: a retried request or a redelivered command gets the same answer.
+            return CommandResult.Done(offeringId);
+        }
+
         if (round.Stage != OfferingStage.AwaitingSignOffs || gate.State != "Pending" ||
-            !await store.TryClaimDecisionAsync(offeringId, status.SignOffInstanceId, gateId, actor.UserId, cancellationToken))
+            !await store.TryClaimDecisionAsync(offeringId, status.SignOffInstanceId, gateId, actor.UserId, approve, cancellationToken))
         {
             return CommandResult.Refused(StatusCodes.Status409Conflict, "Already decided", $"Gate '{gateId}' is no longer awaiting a decision.");
         }
 
         try
         {
-            await client.RaiseEventAsync(status.SignOffInstanceId, OfferingEvents.SignOff, new SignOffDecision(gateId, actor.UserId, approve, comment, termsHash), cancellationToken);
+            // One event id per gate and round: a repeated delivery (after a crash between claim and raise, or a
+            // redelivered command) reaches the workflow once.
+            await client.RaiseEventAsync(
+                status.SignOffInstanceId,
+                OfferingEvents.SignOff,
+                new SignOffDecision(gateId, actor.UserId, approve, comment, termsHash),
+                $"decision-{status.SignOffInstanceId}-{gateId}",
+                cancellationToken);
         }
         catch
         {

@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using EcosystemFlows.Azure.Offerings;
+using EcosystemFlows.Azure.ServiceBus;
+using EcosystemFlows.Domain.Offerings;
+using Microsoft.Azure.Cosmos;
+
+namespace EcosystemFlows.Bench.Faults;
+
+/// <summary>Any document of the offerings or catalog container, read with the app's document JSON.</summary>
+internal sealed record Doc(
+    string Id,
+    string? DocType,
+    string? OfferingId,
+    string? Stage,
+    bool? IsActive,
+    string? SkuCode,
+    OfferingTerms? Terms,
+    int? Sequence,
+    DateTime? At,
+    string? Actor,
+    string? Action,
+    string? Detail,
+    bool? Retired,
+    bool? Ended,
+    string? CatalogId);
+
+/// <summary>One event as a subscription delivered it.</summary>
+internal sealed record ReceivedEvent(string Subscription, string Id, string OfferingId, string Type, int Sequence);
+
+/// <summary>One dead-lettered or left-over message.</summary>
+internal sealed record ParkedMessage(string Queue, string? MessageId, string? Reason, string? Description);
+
+/// <summary>
+/// What the services hold at the end, read directly (not through the app): Cosmos containers, the event
+/// subscriptions, the dead-letter queues, what is left on <c>offering-commands</c>, and the task hub's poison store.
+/// </summary>
+internal sealed class EndState
+{
+    public static readonly string[] Subscriptions = ["audit", "e2e"];
+
+    public required IReadOnlyList<Doc> Offerings { get; init; }
+
+    public required IReadOnlyList<Doc> Catalog { get; init; }
+
+    public List<ReceivedEvent> Events { get; } = [];
+
+    public List<ParkedMessage> DeadLettered { get; } = [];
+
+    public List<ParkedMessage> LeftOver { get; } = [];
+
+    public List<ParkedMessage> Poisoned { get; } = [];
+
+    public static async Task<(IReadOnlyList<Doc> Offerings, IReadOnlyList<Doc> Catalog)> ReadCosmosAsync(Database database)
+    {
+        var all = new QueryDefinition("SELECT * FROM c");
+        var offerings = await OfferingData.QueryAllAsync<Doc>(database.GetContainer("offerings"), all, partitionKey: null, CancellationToken.None);
+        var catalog = await OfferingData.QueryAllAsync<Doc>(database.GetContainer("catalog"), all, partitionKey: null, CancellationToken.None);
+        return (offerings, catalog);
+    }
+
+    /// <summary>Reads the messages of the broker and the poison store (the app must be stopped: nothing may consume them meanwhile).</summary>
+    public async Task ReadMessagesAsync(ServiceBusConnection connection, BlobContainerClient poison)
+    {
+        foreach (var subscription in Subscriptions)
+        {
+            await DrainAsync(connection, ServiceBusEntity.TopicSubscription("offering-events", subscription), message =>
+            {
+                var cloudEvent = JsonDocument.Parse(message.Body).RootElement;
+                var data = cloudEvent.GetProperty("data");
+                lock (Events)
+                {
+                    Events.Add(new ReceivedEvent(
+                        subscription,
+                        cloudEvent.GetProperty("id").GetString()!,
+                        data.GetProperty("offeringId").GetString()!,
+                        cloudEvent.GetProperty("type").GetString()!.Replace("com.ecosystemflows.", "", StringComparison.Ordinal),
+                        data.GetProperty("sequence").GetInt32()));
+                }
+            });
+        }
+
+        string[] deadLetterQueues = ["offering-commands.dlq", .. Subscriptions.Select(s => $"offering-events.{s}.dlq")];
+        foreach (var queue in deadLetterQueues)
+        {
+            await DrainAsync(connection, ServiceBusEntity.Queue(queue), message => Park(DeadLettered, queue, message));
+        }
+
+        await DrainAsync(connection, ServiceBusEntity.Queue("offering-commands"), message => Park(LeftOver, "offering-commands", message));
+
+        if (await poison.ExistsAsync())
+        {
+            await foreach (var blob in poison.GetBlobsAsync())
+            {
+                var record = JsonDocument.Parse((await poison.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString()).RootElement;
+                var reason = record.TryGetProperty("reason", out var r) ? r.GetString() : null;
+                Poisoned.Add(new ParkedMessage(poison.Name, blob.Name, reason, null));
+            }
+        }
+    }
+
+    private static void Park(List<ParkedMessage> into, string queue, ServiceBusReceivedMessage message)
+    {
+        lock (into)
+        {
+            into.Add(new ParkedMessage(
+                queue,
+                message.MessageId,
+                message.ApplicationProperties.GetValueOrDefault(ServiceBusDialect.DeadLetterReasonProperty) as string,
+                message.ApplicationProperties.GetValueOrDefault(ServiceBusDialect.DeadLetterErrorDescriptionProperty) as string));
+        }
+    }
+
+    /// <summary>Receives (and completes) everything on <paramref name="entity"/> until it has been quiet for 3 s.</summary>
+    private static async Task DrainAsync(ServiceBusConnection connection, ServiceBusEntity entity, Action<ServiceBusReceivedMessage> take)
+    {
+        var last = DateTime.UtcNow;
+        await using var processor = new ServiceBusProcessor(connection, entity, (message, _) =>
+        {
+            take(message);
+            last = DateTime.UtcNow;
+            return Task.CompletedTask;
+        });
+        await processor.StartAsync();
+        while (DateTime.UtcNow - last < TimeSpan.FromSeconds(3))
+        {
+            await Task.Delay(250);
+        }
+
+        await processor.StopAsync();
+    }
+}

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using EcosystemFlows.Azure.ServiceBus;
+using EcosystemFlows.Bench.Faults;
+using EcosystemFlows.Functions.Security;
+using Microsoft.Azure.Cosmos;
+using Microsoft.Extensions.Options;
+
+// The fault suite (issue #8); eng/faults.sh builds, starts isolated services and runs it. Phase 1 measures
+// throughput without faults; phase 2 drives the main workload while the app is SIGKILLed and restarted,
+// RabbitMQ, Azurite and the Cosmos stand-in are killed and restarted, every message is delivered twice and
+// commands race. Then the invariants are checked on the services' end state and written to
+// bench/results/faults.json (key "faults"); the exit code is 1 when any invariant is violated.
+var options = SuiteOptions.Parse(args);
+var run = options.Run;
+var started = Stopwatch.StartNew();
+void Say(string line) => Console.WriteLine($"[faults {started.Elapsed:mm\\:ss}] {line}");
+
+var auth = new AuthOptions { Audience = "ecosystemflows-faults", DevelopmentSigningKey = Convert.ToBase64String("fault-suite-only-signing-key-32by!"u8) };
+var settings = new Dictionary<string, string>
+{
+    ["Storage__ConnectionString"] = Services.StorageConnectionString,
+    ["Cosmos__AccountEndpoint"] = Services.CosmosEndpoint.ToString(),
+    ["Cosmos__AccountKey"] = Services.CosmosKey,
+    ["Cosmos__DatabaseName"] = $"faults{run}",
+    ["DurableStorage__TaskHubName"] = $"faults{run}",
+    ["ServiceBus__ConnectionString"] = Services.ServiceBusConnectionString,
+    ["Auth__Audience"] = auth.Audience,
+    ["Auth__DevelopmentSigningKey"] = auth.DevelopmentSigningKey,
+    ["Logging__LogLevel__Default"] = "Warning",
+};
+var logDir = Path.Combine(Services.LocalDir, "logs");
+var services = new Services(options.Root);
+var appDll = Path.Combine(options.Root, "src", "EcosystemFlows.Functions", "bin", "Release", "net10.0", "EcosystemFlows.Functions.dll");
+var today = DateOnly.FromDateTime(DateTime.UtcNow);
+
+await using var connection = new ServiceBusConnection(Options.Create(new ServiceBusOptions { ConnectionString = Services.ServiceBusConnectionString }));
+using var cosmos = new CosmosClient(Services.CosmosEndpoint.ToString(), Services.CosmosKey, new CosmosClientOptions { ConnectionMode = ConnectionMode.Gateway, LimitToEndpoint = true });
+var database = cosmos.GetDatabase($"faults{run}");
+var workload = (Api api) => new Workload(api, run, options.Seed, today, options.StageBound);
+var runs = new List<OfferingRun>();
+var kills = new Dictionary<string, int>(StringComparer.Ordinal) { ["app"] = 0, ["rabbitmq"] = 0, ["azurite"] = 0, ["cosmos"] = 0 };
+
+// Phase 1: no faults, no duplicates (throughput baseline).
+Say($"run {run}: baseline of {options.Baseline} offerings without faults");
+double baselineRate;
+await using (var app = new AppHost(appDll, settings, Path.Combine(logDir, $"faults-app-{run}-baseline.log")))
+{
+    await app.StartAsync(TimeSpan.FromSeconds(120));
+    using var api = new Api(app.BaseAddress, auth, new ServiceBusSender(connection), options.StageBound);
+    await RegisterPartnersAsync(api);
+    var load = workload(api);
+    var baseline = Enumerable.Range(0, options.Baseline).Select(load.Create).ToList();
+    runs.AddRange(baseline);
+    var clock = Stopwatch.StartNew();
+    await load.RunAsync(baseline, options.Concurrency);
+    baselineRate = options.Baseline / clock.Elapsed.TotalSeconds;
+    Say($"baseline: {options.Baseline} offerings in {clock.Elapsed.TotalSeconds:F0} s ({baselineRate:F2}/s)");
+}
+
+// Phase 2: the faults.
+settings["DurableStorage__DuplicateDelivery"] = options.Duplicate ? "true" : "false";
+settings["ServiceBus__DuplicateDelivery"] = options.Duplicate ? "true" : "false";
+Say($"fault phase: {options.Offerings} offerings, {options.AppKills} app kills, service kills {(options.ServiceKills ? "on" : "off")}, duplicate delivery {(options.Duplicate ? "on" : "off")}");
+double faultRate;
+var faultLog = Path.Combine(logDir, $"faults-app-{run}.log");
+await using (var app = new AppHost(appDll, settings, faultLog))
+{
+    await app.StartAsync(TimeSpan.FromSeconds(120));
+    using var api = new Api(app.BaseAddress, auth, new ServiceBusSender(connection), options.StageBound);
+    var load = workload(api);
+    var main = Enumerable.Range(options.Baseline, options.Offerings).Select(load.Create).ToList();
+    runs.AddRange(main);
+    var clock = Stopwatch.StartNew();
+    using var stop = new CancellationTokenSource();
+    var driving = load.RunAsync(main, options.Concurrency);
+    var injecting = InjectAsync(app, load, main.Count, stop.Token);
+    await driving;
+    await stop.CancelAsync();
+    await injecting;
+    faultRate = options.Offerings / clock.Elapsed.TotalSeconds;
+    Say($"fault phase: {options.Offerings} offerings in {clock.Elapsed.TotalSeconds:F0} s ({faultRate:F2}/s); kills {string.Join(", ", kills.Select(k => $"{k.Key} {k.Value}"))}");
+
+    await SettleAsync();
+    var runtime = await RuntimeStatusAsync(api);
+    await app.KillAsync();
+
+    var (offeringDocs, catalogDocs) = await EndState.ReadCosmosAsync(database);
+    var end = new EndState { Offerings = offeringDocs, Catalog = catalogDocs };
+    var poison = new BlobServiceClient(Services.StorageConnectionString).GetBlobContainerClient($"faults{run}-poison");
+    await end.ReadMessagesAsync(connection, poison);
+    var violations = Invariants.Check(runs, end, runtime);
+    foreach (var (name, list) in violations)
+    {
+        Say($"{(list.Count == 0 ? "OK  " : "FAIL")} {name}: {list.Count} violations");
+        foreach (var line in list.Take(10))
+        {
+            Say($"       {line}");
+        }
+    }
+
+    Write(end, violations, runtime, baselineRate, faultRate);
+    Say($"wrote {options.Out} (key \"faults\"); app log {faultLog}");
+    return violations.Values.Any(v => v.Count > 0) ? 1 : 0;
+}
+
+async Task RegisterPartnersAsync(Api api)
+{
+    foreach (var partner in Scenario.Partners(today))
+    {
+        // alice is an operator too, who may register any organisation.
+        var answer = await api.SendAsync("alice", HttpMethod.Post, "/api/partners", partner);
+        if ((int)answer.Status >= 300)
+        {
+            throw new InvalidOperationException($"registering {partner.PartnerId}: {(int)answer.Status} {answer.Body}");
+        }
+    }
+}
+
+// Faults at random moments, spread over the workload's progress (seeded): app kills at evenly spread
+// fractions with jitter, one kill of each service in between.
+async Task InjectAsync(AppHost app, Workload load, int total, CancellationToken cancellationToken)
+{
+    var random = new Random(options.Seed);
+    var plan = Enumerable.Range(0, options.AppKills).Select(i => (At: (i + 0.2 + (random.NextDouble() * 0.6)) / (options.AppKills + 1), What: "app")).ToList();
+    if (options.ServiceKills)
+    {
+        plan.AddRange([(0.25, "rabbitmq"), (0.5, "azurite"), (0.75, "cosmos")]);
+    }
+
+    foreach (var (at, what) in plan.OrderBy(p => p.At))
+    {
+        while (load.Finished < at * total && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(100, CancellationToken.None);
+        }
+
+        // A random moment after the threshold, so kills do not line up with offering boundaries.
+        await Task.Delay(TimeSpan.FromMilliseconds(random.Next(2000)), CancellationToken.None);
+        if (what == "app")
+        {
+            await app.KillAsync();
+            kills["app"]++;
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(1500)), CancellationToken.None);
+            await app.StartAsync(TimeSpan.FromSeconds(180));
+        }
+        else
+        {
+            await services.KillAndRestartAsync(what, TimeSpan.FromMilliseconds(500 + random.Next(2500)), CancellationToken.None);
+            kills[what]++;
+        }
+
+        Say($"killed and restarted {what} at {load.Finished}/{total} offerings");
+    }
+}
+
+// Waits until every offering rests in an end stage with its final event recorded, or until nothing has
+// progressed for the stuck bound.
+async Task SettleAsync()
+{
+    var lastCount = -1;
+    var lastProgress = Stopwatch.StartNew();
+    while (true)
+    {
+        var (docs, _) = await EndState.ReadCosmosAsync(database);
+        var byOffering = docs.Where(d => d.OfferingId is not null).ToLookup(d => d.OfferingId!, StringComparer.Ordinal);
+        var unsettled = runs.Count(r => !Invariants.Settled(
+            byOffering[r.OfferingId].FirstOrDefault(d => d.DocType == "snapshot"),
+            [.. byOffering[r.OfferingId].Where(d => d.DocType == "audit").OrderBy(d => d.Sequence)]));
+        var count = docs.Count;
+        if (unsettled == 0)
+        {
+            // Transitions recorded; give the last publications a moment to reach the subscriptions.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            return;
+        }
+
+        if (count != lastCount)
+        {
+            lastCount = count;
+            lastProgress.Restart();
+        }
+        else if (lastProgress.Elapsed > options.StuckBound)
+        {
+            Say($"{unsettled} offerings unsettled and no progress for {options.StuckBound.TotalSeconds:F0} s");
+            return;
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+    }
+}
+
+async Task<Dictionary<string, string>> RuntimeStatusAsync(Api api)
+{
+    var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
+    foreach (var offering in runs)
+    {
+        var answer = await api.SendAsync("alice", HttpMethod.Get, $"/webhooks/durabletask/instances/{offering.OfferingId}?showInput=false");
+        if ((int)answer.Status < 300)
+        {
+            statuses[offering.OfferingId] = JsonDocument.Parse(answer.Body).RootElement.GetProperty("runtimeStatus").GetString()!;
+        }
+    }
+
+    return statuses;
+}
+
+void Write(EndState end, Dictionary<string, List<string>> violations, IReadOnlyDictionary<string, string> runtime, double baselineRate, double faultRate)
+{
+    var results = File.Exists(options.Out) ? JsonNode.Parse(File.ReadAllText(options.Out))!.AsObject() : [];
+    var invariants = new JsonObject();
+    foreach (var (name, list) in violations)
+    {
+        invariants[name] = new JsonObject { ["violations"] = list.Count, ["examples"] = new JsonArray([.. list.Take(5).Select(l => JsonValue.Create(l))]) };
+    }
+
+    results["faults"] = new JsonObject
+    {
+        ["run"] = run,
+        ["mode"] = options.Mode,
+        ["seed"] = options.Seed,
+        ["offerings"] = runs.Count,
+        ["offerings_baseline"] = options.Baseline,
+        ["offerings_under_faults"] = options.Offerings,
+        ["plans"] = new JsonObject([.. runs.GroupBy(r => r.Plan).OrderBy(g => g.Key).Select(g => KeyValuePair.Create(g.Key.ToString(), (JsonNode?)g.Count()))]),
+        ["end_stages"] = new JsonObject([.. end.Offerings.Where(d => d.DocType == "snapshot").GroupBy(d => d.Stage ?? "none").OrderBy(g => g.Key).Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))]),
+        ["runtime_status"] = new JsonObject([.. runtime.Values.GroupBy(s => s).OrderBy(g => g.Key).Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))]),
+        ["service_bus_commands"] = runs.Sum(r => r.Commands.Count),
+        ["kills"] = new JsonObject([.. kills.Select(k => KeyValuePair.Create(k.Key, (JsonNode?)k.Value))]),
+        ["duplicate_delivery"] = options.Duplicate,
+        ["events_received"] = end.Events.Count,
+        ["events_distinct"] = end.Events.Select(e => (e.Subscription, e.Id)).Distinct().Count(),
+        ["dead_lettered_commands"] = end.DeadLettered.Count(m => m.Queue == "offering-commands.dlq"),
+        ["dead_letter_reasons"] = new JsonObject([.. end.DeadLettered.GroupBy(m => m.Reason ?? "none").OrderBy(g => g.Key).Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))]),
+        ["throughput_offerings_per_s_without_faults"] = Math.Round(baselineRate, 2),
+        ["throughput_offerings_per_s_with_faults"] = Math.Round(faultRate, 2),
+        ["concurrency"] = options.Concurrency,
+        ["duration_s"] = Math.Round(started.Elapsed.TotalSeconds, 1),
+        ["invariants"] = invariants,
+        ["violations_total"] = violations.Values.Sum(v => v.Count),
+        ["machine"] = new JsonObject
+        {
+            ["cores"] = Environment.ProcessorCount,
+            ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+            ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+        },
+        ["commit"] = options.Commit,
+        ["measured_at"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+    };
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Out))!);
+    File.WriteAllText(options.Out, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+}

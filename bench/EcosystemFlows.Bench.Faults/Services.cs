@@ -1,0 +1,62 @@
+using System.Diagnostics;
+
+namespace EcosystemFlows.Bench.Faults;
+
+/// <summary>
+/// The isolated local services eng/faults.sh started (its own ports, node name and <c>ECOFLOWS_LOCAL_DIR</c>,
+/// passed down in the environment): their addresses for the app, and the kills. A kill is SIGKILL of the
+/// process named in the service's pid file; the restart is <c>eng/services.sh start</c> with the same
+/// environment, so the isolated instance comes back on its own data (the Cosmos stand-in from its journal).
+/// </summary>
+internal sealed class Services(string root)
+{
+    public const string CosmosKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==";
+    private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    public static string LocalDir => Environment.GetEnvironmentVariable("ECOFLOWS_LOCAL_DIR")
+        ?? throw new InvalidOperationException("ECOFLOWS_LOCAL_DIR is not set: run the suite through eng/faults.sh, which starts isolated services");
+
+    public static string StorageConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{Port("ECOFLOWS_AZURITE_BLOB_PORT")}/devstoreaccount1;" +
+        $"QueueEndpoint=http://127.0.0.1:{Port("ECOFLOWS_AZURITE_QUEUE_PORT")}/devstoreaccount1;" +
+        $"TableEndpoint=http://127.0.0.1:{Port("ECOFLOWS_AZURITE_TABLE_PORT")}/devstoreaccount1;";
+
+    public static Uri CosmosEndpoint => new($"http://127.0.0.1:{Port("ECOFLOWS_COSMOS_PORT")}/");
+
+    public static string ServiceBusConnectionString =>
+        $"Endpoint=amqp://127.0.0.1:{Port("ECOFLOWS_RABBITMQ_PORT")}/;SharedAccessKeyName=ecoflows;SharedAccessKey=ecoflows-local;UseDevelopmentEmulator=true";
+
+    /// <summary>SIGKILLs <paramref name="service"/> (azurite, cosmos or rabbitmq), waits <paramref name="downFor"/>, starts it again.</summary>
+    public async Task KillAndRestartAsync(string service, TimeSpan downFor, CancellationToken cancellationToken)
+    {
+        // RabbitMQ: the Erlang VM itself (its wrapper script's pid is in rabbitmq.pid).
+        var pidFile = Path.Combine(LocalDir, "run", service == "rabbitmq" ? "rabbitmq-beam.pid" : $"{service}.pid");
+        var pid = int.Parse(await File.ReadAllTextAsync(pidFile, cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        using (var process = Process.GetProcessById(pid))
+        {
+            process.Kill();
+            await process.WaitForExitAsync(cancellationToken);
+        }
+
+        await Task.Delay(downFor, cancellationToken);
+        await RunAsync(["start", service], cancellationToken);
+    }
+
+    private async Task RunAsync(string[] arguments, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(Path.Combine(root, "eng", "services.sh"), arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("eng/services.sh did not start");
+        var output = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"eng/services.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}");
+        }
+    }
+
+    private static string Port(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } port ? port
+            : throw new InvalidOperationException($"{variable} is not set: run the suite through eng/faults.sh");
+}

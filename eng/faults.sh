@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The fault suite (issue #8): runs the real app on its OWN local services (never the shared default
+# instances: other ports, another RabbitMQ node, data under .local/faults), drives joint offerings over
+# HTTP and Service Bus while SIGKILLing the app (>= 20 times) and killing RabbitMQ, Azurite and the Cosmos
+# stand-in, with every queue and Service Bus message delivered twice and commands racing; then checks the
+# invariants, prints them and writes bench/results/faults.json (key "faults"). Exit code 1 on any violation.
+#   eng/faults.sh                 CI profile (default): 100 offerings without faults + 1,000 under faults
+#   eng/faults.sh --large         the larger documented run: 200 + 5,000 offerings, 50 app kills
+#   eng/faults.sh [--large] --seed 9 --offerings 300 ...   any option of the driver (bench/EcosystemFlows.Bench.Faults)
+# ECOFLOWS_FAULTS_KEEP=1 leaves the isolated services running afterwards.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+# Isolation: every service setting eng/services.sh reads, moved off the defaults (overridable).
+export ECOFLOWS_LOCAL_DIR="${ECOFLOWS_FAULTS_LOCAL_DIR:-$root/.local/faults}"
+export ECOFLOWS_AZURITE_BLOB_PORT="${ECOFLOWS_FAULTS_AZURITE_BLOB_PORT:-10100}"
+export ECOFLOWS_AZURITE_QUEUE_PORT="${ECOFLOWS_FAULTS_AZURITE_QUEUE_PORT:-10101}"
+export ECOFLOWS_AZURITE_TABLE_PORT="${ECOFLOWS_FAULTS_AZURITE_TABLE_PORT:-10102}"
+export ECOFLOWS_COSMOS_PORT="${ECOFLOWS_FAULTS_COSMOS_PORT:-8181}"
+export ECOFLOWS_RABBITMQ_PORT="${ECOFLOWS_FAULTS_RABBITMQ_PORT:-5772}"
+export ECOFLOWS_RABBITMQ_DIST_PORT="${ECOFLOWS_FAULTS_RABBITMQ_DIST_PORT:-25772}"
+export ECOFLOWS_RABBITMQ_NODE="${ECOFLOWS_FAULTS_RABBITMQ_NODE:-ecoflowsfaults@localhost}"
+source "$root/eng/lib/common.sh"
+[ "$(realpath -m "$ECOFLOWS_LOCAL_DIR")" != "$(realpath -m "$root/.local")" ] || die "the fault suite must not use the default .local (it kills its services)"
+
+profile=(--mode ci --offerings 1000 --baseline 100 --app-kills 20 --concurrency 64)
+if [ "${1:-}" = "--large" ]; then
+  shift
+  profile=(--mode large --offerings 5000 --baseline 200 --app-kills 50 --concurrency 96 --stage-bound-s 600 --stuck-bound-s 120)
+fi
+
+command -v dotnet >/dev/null || die "the .NET SDK is required (see README: prerequisites)"
+# A fresh start: the stand-ins' data (journal, mnesia, Azurite files) from an earlier run is dropped.
+"$root/eng/services.sh" stop >/dev/null 2>&1 || true
+rm -rf "$ECOFLOWS_LOCAL_DIR/data"
+mkdir -p "$ECOFLOWS_LOCAL_DIR/data"
+"$root/eng/services.sh" start
+stop_services() {
+  if [ "${ECOFLOWS_FAULTS_KEEP:-0}" != "1" ]; then "$root/eng/services.sh" stop >/dev/null 2>&1 || true; fi
+}
+trap stop_services EXIT
+
+dotnet build src/EcosystemFlows.Functions -c Release -nologo -v quiet
+dotnet build bench/EcosystemFlows.Bench.Faults -c Release -nologo -v quiet
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if ! git diff --quiet HEAD -- src bench eng 2>/dev/null; then commit="$commit-dirty"; fi
+dotnet bench/EcosystemFlows.Bench.Faults/bin/Release/net10.0/EcosystemFlows.Bench.Faults.dll \
+  --root "$root" --out bench/results/faults.json --commit "$commit" "${profile[@]}" "$@"
