@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using EcosystemFlows.Durable.History;
 using Microsoft.AspNetCore.Builder;
@@ -23,10 +24,15 @@ public static class DurableManagementApi
     /// <summary>Header carrying the continuation token of instance listings (request and response).</summary>
     public const string ContinuationHeader = "x-ms-continuation-token";
 
+    private const int MaxInstanceIdLength = 255;
+
+    private static readonly SearchValues<char> UnstorableCharacters = SearchValues.Create("/\\?#");
+
     /// <summary>Maps the management endpoints; returns the route group so the app can add authorization.</summary>
     public static RouteGroupBuilder MapDurableManagementApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup(BasePath + "/instances").WithTags("Durable management");
+        group.AddEndpointFilter(RejectUnstorableInstanceIds);
         group.MapGet("/", ListAsync);
         group.MapGet("/{instanceId}", GetAsync);
         group.MapPost("/{instanceId}/raiseEvent/{eventName}", RaiseEventAsync);
@@ -225,6 +231,24 @@ public static class DurableManagementApi
         }
 
         return TypedResults.Accepted((string?)null);
+    }
+
+    /// <summary>
+    /// An id no instance can have (Cosmos DB ids hold no <c>/ \ ? #</c> or control characters, and at most 255
+    /// characters) is a bad request, answered before it reaches a store that would fail on it.
+    /// </summary>
+    private static async ValueTask<object?> RejectUnstorableInstanceIds(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        if (context.HttpContext.Request.RouteValues.TryGetValue("instanceId", out var value) && value is string instanceId
+            && (instanceId.Length > MaxInstanceIdLength || instanceId.AsSpan().IndexOfAny(UnstorableCharacters) >= 0 || instanceId.Any(char.IsControl)))
+        {
+            return TypedResults.Problem(
+                title: "Invalid instance id",
+                detail: $"An instance id has at most {MaxInstanceIdLength} characters and none of / \\ ? # or control characters.",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        return await next(context).ConfigureAwait(false);
     }
 
     private static ProblemHttpResult NotFound(string instanceId) =>

@@ -115,6 +115,31 @@ public sealed class ManagementApiTests : IAsyncLifetime
         Assert.Equal("Instance not found", body.GetProperty("title").GetString());
     }
 
+    [Theory]
+    [InlineData("GET", "a%3Fb")]
+    [InlineData("GET", "a%23b")]
+    [InlineData("GET", "a%5Cb")]
+    [InlineData("DELETE", "a%01b")]
+    [InlineData("POST", "a%0Ab/terminate")]
+    public async Task AnyOperation_InstanceIdCosmosCannotHold_Returns400ProblemDetails(string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), $"{Instances}/{path}");
+
+        var response = await _http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Invalid instance id", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetInstance_IdLongerThan255_Returns400()
+    {
+        var response = await _http.GetAsync($"{Instances}/{new string('a', 256)}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     [Fact]
     public async Task RaiseEvent_RunningInstance_Returns202AndDeliversPayload()
     {
