@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -28,8 +29,13 @@ internal static class FaultsReport
                 security["commit"] = Commit();
                 root["security"] = security;
                 file.SetLength(0);
-                using var writer = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true });
-                root.WriteTo(writer);
+                // Relaxed escaping keeps the file readable ("+00:00", not "\u002B00:00"); it is never embedded in HTML.
+                using (var writer = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+                {
+                    root.WriteTo(writer);
+                }
+
+                file.WriteByte((byte)'\n');
                 return;
             }
             catch (IOException) when (attempt < 50)
