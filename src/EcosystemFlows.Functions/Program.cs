@@ -16,7 +16,7 @@ if (args is ["mint-token", .. var tokenArgs])
 var isCustomHandler = builder.Configuration.IsCustomHandler();
 builder.AddTelemetry();
 builder.Services.AddProblemDetails();
-builder.Services.AddBadRequestProblems();
+builder.Services.AddRequestFailureProblems();
 builder.Services.AddApiSecurity();
 builder.Services.AddApiLimits();
 builder.Services.AddAzureDependencies();

@@ -43,13 +43,14 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
     }
 }
 
-/// <summary>Registration of <see cref="BadRequestExceptionHandler"/>.</summary>
+/// <summary>Registration of <see cref="BadRequestExceptionHandler"/> and <see cref="DependencyUnavailableExceptionHandler"/>.</summary>
 internal static class BadRequestProblems
 {
-    public static IServiceCollection AddBadRequestProblems(this IServiceCollection services)
+    public static IServiceCollection AddRequestFailureProblems(this IServiceCollection services)
     {
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();
         return services;
     }
 }
