@@ -48,6 +48,9 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
 {
     private const string SnapshotId = "snapshot";
 
+    /// <summary>The snapshot document's field holding the sequence of the audit entry it was recorded with.</summary>
+    private const string RecordedSequence = "recordedSequence";
+
     private sealed record DecisionDocument(string RoundInstanceId, string GateId, string UserId, bool? Approve);
 
     /// <inheritdoc />
@@ -65,10 +68,35 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
             }
         }
 
-        using var document = OfferingData.ToDocument(snapshot, SnapshotId, "offeringId", snapshot.OfferingId, SnapshotId,
-            ("memberIds", new JsonArray([.. snapshot.Terms.Members.Select(m => JsonValue.Create(m.PartnerId))])));
-        using var upserted = await data.Offerings.UpsertItemStreamAsync(document, key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        upserted.EnsureSuccessStatusCode();
+        // The snapshot only moves forward: an activity redelivered after a later transition was recorded (at-least-once
+        // delivery) must not roll the offering's stage back. The entry's sequence orders the transitions.
+        while (true)
+        {
+            using var current = await data.Offerings.ReadItemStreamAsync(SnapshotId, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (current.StatusCode != HttpStatusCode.NotFound)
+            {
+                current.EnsureSuccessStatusCode();
+                var recorded = (await JsonNode.ParseAsync(current.Content, cancellationToken: cancellationToken).ConfigureAwait(false))?[RecordedSequence];
+                if (recorded is not null && recorded.GetValue<int>() >= entry.Sequence)
+                {
+                    return;
+                }
+            }
+
+            using var document = OfferingData.ToDocument(snapshot, SnapshotId, "offeringId", snapshot.OfferingId, SnapshotId,
+                ("memberIds", new JsonArray([.. snapshot.Terms.Members.Select(m => JsonValue.Create(m.PartnerId))])),
+                (RecordedSequence, JsonValue.Create(entry.Sequence)));
+            using var written = current.StatusCode == HttpStatusCode.NotFound
+                ? await data.Offerings.CreateItemStreamAsync(document, key, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await data.Offerings.ReplaceItemStreamAsync(document, SnapshotId, key, new ItemRequestOptions { IfMatchEtag = current.Headers.ETag }, cancellationToken).ConfigureAwait(false);
+            if (written.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed)
+            {
+                continue;
+            }
+
+            written.EnsureSuccessStatusCode();
+            return;
+        }
     }
 
     /// <inheritdoc />

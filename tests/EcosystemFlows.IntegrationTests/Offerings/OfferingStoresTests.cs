@@ -56,6 +56,37 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Record_OlderTransitionRedeliveredAfterALaterOne_DoesNotRollTheSnapshotBack()
+    {
+        var store = new CosmosOfferingStore(_data);
+        var at = new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc);
+        var snapshot = new OfferingSnapshot("off-redelivered", "contoso", Examples.Terms(), "AwaitingSignOffs", true, null);
+        var opened = new AuditEntry("off-redelivered-00004", 4, at, "system", "signoff.opened", "gates opened");
+        var rejected = new AuditEntry("off-redelivered-00005", 5, at, "bob", "offering.rejected", "rejected");
+
+        await store.RecordAsync(snapshot, opened, CancellationToken.None);
+        await store.RecordAsync(snapshot with { Stage = "Rejected", IsActive = false }, rejected, CancellationToken.None);
+        await store.RecordAsync(snapshot, opened, CancellationToken.None);
+
+        var current = await store.GetAsync("off-redelivered", CancellationToken.None);
+        Assert.Equal(("Rejected", false), (current!.Stage, current.IsActive));
+        Assert.Equal([4, 5], (await store.GetAuditAsync("off-redelivered", CancellationToken.None)).Select(a => a.Sequence));
+    }
+
+    [Fact]
+    public async Task Record_ConcurrentTransitions_SnapshotEndsAtTheLatest()
+    {
+        var store = new CosmosOfferingStore(_data);
+        var at = new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc);
+        var snapshot = new OfferingSnapshot("off-racing", "contoso", Examples.Terms(), "Validating", true, null);
+
+        await Task.WhenAll(Enumerable.Range(1, 12).Select(sequence => store.RecordAsync(
+            snapshot with { Stage = $"Stage{sequence:00}" }, new AuditEntry($"off-racing-{sequence:00000}", sequence, at, "system", "step", "step"), CancellationToken.None)));
+
+        Assert.Equal("Stage12", (await store.GetAsync("off-racing", CancellationToken.None))!.Stage);
+    }
+
+    [Fact]
     public async Task ListForPartner_PagesMemberOfferingsAndFiltersStage()
     {
         var store = new CosmosOfferingStore(_data);
