@@ -41,8 +41,9 @@ public sealed class CosmosPartnerDirectory(OfferingData data) : IPartnerDirector
 }
 
 /// <summary>
-/// Offerings in the <c>offerings</c> container: a <c>snapshot</c> document and one <c>audit</c> document
-/// per entry (id <c>audit-{entryId}</c>: a retried write hits 409 and changes nothing).
+/// Offerings in the <c>offerings</c> container: a <c>snapshot</c> document (with the sequence of the entry it
+/// reflects) and one <c>audit</c> document per entry (id <c>audit-{entryId}</c>: a retried write hits 409 and
+/// changes nothing).
 /// </summary>
 public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
 {
@@ -65,10 +66,36 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
             }
         }
 
-        using var document = OfferingData.ToDocument(snapshot, SnapshotId, "offeringId", snapshot.OfferingId, SnapshotId,
-            ("memberIds", new JsonArray([.. snapshot.Terms.Members.Select(m => JsonValue.Create(m.PartnerId))])));
-        using var upserted = await data.Offerings.UpsertItemStreamAsync(document, key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        upserted.EnsureSuccessStatusCode();
+        // The snapshot follows the entry with the highest sequence. A transition runs again after a crash or a
+        // redelivery (a work item whose result was committed reappears before it was deleted), possibly after
+        // later ones: an unconditional write would put an older stage back (found by the fault suite, #8).
+        while (true)
+        {
+            using var current = await data.Offerings.ReadItemStreamAsync(SnapshotId, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (current.StatusCode != HttpStatusCode.NotFound)
+            {
+                current.EnsureSuccessStatusCode();
+                if ((await JsonNode.ParseAsync(current.Content, cancellationToken: cancellationToken).ConfigureAwait(false))?["sequence"]?.GetValue<int>() >= entry.Sequence)
+                {
+                    return;
+                }
+            }
+
+            using var document = OfferingData.ToDocument(snapshot, SnapshotId, "offeringId", snapshot.OfferingId, SnapshotId,
+                ("memberIds", new JsonArray([.. snapshot.Terms.Members.Select(m => JsonValue.Create(m.PartnerId))])),
+                ("sequence", JsonValue.Create(entry.Sequence)));
+            using var written = current.StatusCode == HttpStatusCode.NotFound
+                ? await data.Offerings.CreateItemStreamAsync(document, key, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await data.Offerings.ReplaceItemStreamAsync(document, SnapshotId, key, new ItemRequestOptions { IfMatchEtag = current.Headers.ETag }, cancellationToken).ConfigureAwait(false);
+            if (written.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed)
+            {
+                // Another transition wrote in between: decide again on what it wrote.
+                continue;
+            }
+
+            written.EnsureSuccessStatusCode();
+            return;
+        }
     }
 
     /// <inheritdoc />

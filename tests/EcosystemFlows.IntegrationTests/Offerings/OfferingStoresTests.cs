@@ -56,6 +56,23 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Record_OlderTransitionRunAgainAfterNewer_KeepsNewerSnapshot()
+    {
+        var store = new CosmosOfferingStore(_data);
+        var submitted = new AuditEntry("off-2-00001", 1, new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc), "alice", "offering.submitted", "submitted");
+        var approved = submitted with { EntryId = "off-2-00002", Sequence = 2 };
+        var snapshot = new OfferingSnapshot("off-2", "contoso", Examples.Terms(), "AwaitingSignOffs", true, null);
+
+        await store.RecordAsync(snapshot, submitted, CancellationToken.None);
+        await store.RecordAsync(snapshot with { Stage = "CreatingSku" }, approved, CancellationToken.None);
+        await store.RecordAsync(snapshot, submitted, CancellationToken.None);
+
+        var current = await store.GetAsync("off-2", CancellationToken.None);
+        Assert.Equal("CreatingSku", current!.Stage);
+        Assert.Equal([1, 2], (await store.GetAuditAsync("off-2", CancellationToken.None)).Select(a => a.Sequence));
+    }
+
+    [Fact]
     public async Task ListForPartner_PagesMemberOfferingsAndFiltersStage()
     {
         var store = new CosmosOfferingStore(_data);
