@@ -31,6 +31,10 @@ var settings = new Dictionary<string, string>
     ["Auth__Audience"] = auth.Audience,
     ["Auth__DevelopmentSigningKey"] = auth.DevelopmentSigningKey,
     ["Logging__LogLevel__Default"] = "Warning",
+
+    // After a kill, every task-hub message the app held (received, or stored for its own consumers) reappears only
+    // after this; the runtime's default (5 min, as Durable Functions) would park an offering for 5 min per kill.
+    ["extensions__durableTask__VisibilityTimeout"] = options.VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
 };
 var logDir = Path.Combine(Services.LocalDir, "logs");
 var services = new Services(options.Root);
@@ -238,6 +242,7 @@ void Write(EndState end, Dictionary<string, List<string>> violations, IReadOnlyD
         ["throughput_offerings_per_s_without_faults"] = Math.Round(baselineRate, 2),
         ["throughput_offerings_per_s_with_faults"] = Math.Round(faultRate, 2),
         ["concurrency"] = options.Concurrency,
+        ["visibility_timeout_s"] = options.VisibilityTimeout.TotalSeconds,
         ["duration_s"] = Math.Round(started.Elapsed.TotalSeconds, 1),
         ["invariants"] = invariants,
         ["violations_total"] = violations.Values.Sum(v => v.Count),

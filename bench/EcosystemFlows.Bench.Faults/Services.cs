@@ -5,8 +5,9 @@ namespace EcosystemFlows.Bench.Faults;
 /// <summary>
 /// The isolated local services eng/faults.sh started (its own ports, node name and <c>ECOFLOWS_LOCAL_DIR</c>,
 /// passed down in the environment): their addresses for the app, and the kills. A kill is SIGKILL of the
-/// process named in the service's pid file; the restart is <c>eng/services.sh start</c> with the same
-/// environment, so the isolated instance comes back on its own data (the Cosmos stand-in from its journal).
+/// process named in the service's pid file (Azurite: SIGTERM, see <see cref="KillAndRestartAsync"/>); the
+/// restart is <c>eng/services.sh start</c> with the same environment, so the isolated instance comes back on
+/// its own data (the Cosmos stand-in from its journal).
 /// </summary>
 internal sealed class Services(string root)
 {
@@ -27,9 +28,22 @@ internal sealed class Services(string root)
     public static string ServiceBusConnectionString =>
         $"Endpoint=amqp://127.0.0.1:{Port("ECOFLOWS_RABBITMQ_PORT")}/;SharedAccessKeyName=ecoflows;SharedAccessKey=ecoflows-local;UseDevelopmentEmulator=true";
 
-    /// <summary>SIGKILLs <paramref name="service"/> (azurite, cosmos or rabbitmq), waits <paramref name="downFor"/>, starts it again.</summary>
+    /// <summary>
+    /// SIGKILLs <paramref name="service"/> (cosmos or rabbitmq), or stops Azurite with SIGTERM, waits
+    /// <paramref name="downFor"/>, starts it again. Azurite keeps its queue and blob metadata in memory and saves
+    /// it every 5 s (LokiJS autosave), so a SIGKILL loses writes it already acknowledged, which Azure Storage never
+    /// does: SIGTERM saves them before it exits and still drops every connection at once.
+    /// </summary>
     public async Task KillAndRestartAsync(string service, TimeSpan downFor, CancellationToken cancellationToken)
     {
+        if (service == "azurite")
+        {
+            await RunAsync(["stop", service], cancellationToken);
+            await Task.Delay(downFor, cancellationToken);
+            await RunAsync(["start", service], cancellationToken);
+            return;
+        }
+
         // RabbitMQ: the Erlang VM itself (its wrapper script's pid is in rabbitmq.pid).
         var pidFile = Path.Combine(LocalDir, "run", service == "rabbitmq" ? "rabbitmq-beam.pid" : $"{service}.pid");
         var pid = int.Parse(await File.ReadAllTextAsync(pidFile, cancellationToken), System.Globalization.CultureInfo.InvariantCulture);

@@ -5,7 +5,7 @@ namespace EcosystemFlows.Bench.Faults;
 /// <summary>Command line of the suite (<c>--name value</c>); eng/faults.sh passes the CI or the large profile.</summary>
 internal sealed record SuiteOptions(
     string Mode, int Offerings, int Baseline, int Seed, int AppKills, bool ServiceKills, bool Duplicate, int Concurrency,
-    TimeSpan StageBound, TimeSpan StuckBound, string Out, string Commit, string Root, string Run)
+    TimeSpan StageBound, TimeSpan StuckBound, TimeSpan VisibilityTimeout, string Out, string Commit, string Root, string Run)
 {
     public static SuiteOptions Parse(string[] args)
     {
@@ -18,6 +18,16 @@ internal sealed record SuiteOptions(
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         bool Bool(string name, bool fallback) => values.TryGetValue(name, out var v) ? bool.Parse(v) : fallback;
         var seed = Int("seed", 8);
+        var stuckBound = TimeSpan.FromSeconds(Int("stuck-bound-s", 60));
+        var visibility = TimeSpan.FromSeconds(Int("visibility-s", 30));
+
+        // Messages a killed app held come back only after the visibility timeout: until then an offering waits
+        // on them, which is slow, not stuck.
+        if (stuckBound <= visibility)
+        {
+            throw new ArgumentException($"--stuck-bound-s ({stuckBound.TotalSeconds} s) must exceed --visibility-s ({visibility.TotalSeconds} s)");
+        }
+
         return new SuiteOptions(
             values.GetValueOrDefault("mode", "ci"),
             Int("offerings", 1000),
@@ -28,7 +38,8 @@ internal sealed record SuiteOptions(
             Bool("duplicate", true),
             Int("concurrency", 64),
             TimeSpan.FromSeconds(Int("stage-bound-s", 240)),
-            TimeSpan.FromSeconds(Int("stuck-bound-s", 60)),
+            stuckBound,
+            visibility,
             values.GetValueOrDefault("out", "bench/results/faults.json"),
             values.GetValueOrDefault("commit", "unknown"),
             values.GetValueOrDefault("root", Directory.GetCurrentDirectory()),

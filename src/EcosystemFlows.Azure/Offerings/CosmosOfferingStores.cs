@@ -41,15 +41,13 @@ public sealed class CosmosPartnerDirectory(OfferingData data) : IPartnerDirector
 }
 
 /// <summary>
-/// Offerings in the <c>offerings</c> container: a <c>snapshot</c> document and one <c>audit</c> document
-/// per entry (id <c>audit-{entryId}</c>: a retried write hits 409 and changes nothing).
+/// Offerings in the <c>offerings</c> container: a <c>snapshot</c> document (with the sequence of the entry it
+/// reflects) and one <c>audit</c> document per entry (id <c>audit-{entryId}</c>: a retried write hits 409 and
+/// changes nothing).
 /// </summary>
 public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
 {
     private const string SnapshotId = "snapshot";
-
-    /// <summary>The snapshot document's field holding the sequence of the audit entry it was recorded with.</summary>
-    private const string RecordedSequence = "recordedSequence";
 
     private sealed record DecisionDocument(string RoundInstanceId, string GateId, string UserId, bool? Approve);
 
@@ -68,16 +66,16 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
             }
         }
 
-        // The snapshot only moves forward: an activity redelivered after a later transition was recorded (at-least-once
-        // delivery) must not roll the offering's stage back. The entry's sequence orders the transitions.
+        // The snapshot follows the entry with the highest sequence. A transition runs again after a crash or a
+        // redelivery (a work item whose result was committed reappears before it was deleted), possibly after
+        // later ones: an unconditional write would put an older stage back (found by the fault suite, #8).
         while (true)
         {
             using var current = await data.Offerings.ReadItemStreamAsync(SnapshotId, key, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (current.StatusCode != HttpStatusCode.NotFound)
             {
                 current.EnsureSuccessStatusCode();
-                var recorded = (await JsonNode.ParseAsync(current.Content, cancellationToken: cancellationToken).ConfigureAwait(false))?[RecordedSequence];
-                if (recorded is not null && recorded.GetValue<int>() >= entry.Sequence)
+                if ((await JsonNode.ParseAsync(current.Content, cancellationToken: cancellationToken).ConfigureAwait(false))?["sequence"]?.GetValue<int>() >= entry.Sequence)
                 {
                     return;
                 }
@@ -85,12 +83,13 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
 
             using var document = OfferingData.ToDocument(snapshot, SnapshotId, "offeringId", snapshot.OfferingId, SnapshotId,
                 ("memberIds", new JsonArray([.. snapshot.Terms.Members.Select(m => JsonValue.Create(m.PartnerId))])),
-                (RecordedSequence, JsonValue.Create(entry.Sequence)));
+                ("sequence", JsonValue.Create(entry.Sequence)));
             using var written = current.StatusCode == HttpStatusCode.NotFound
                 ? await data.Offerings.CreateItemStreamAsync(document, key, cancellationToken: cancellationToken).ConfigureAwait(false)
                 : await data.Offerings.ReplaceItemStreamAsync(document, SnapshotId, key, new ItemRequestOptions { IfMatchEtag = current.Headers.ETag }, cancellationToken).ConfigureAwait(false);
             if (written.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed)
             {
+                // Another transition wrote in between: decide again on what it wrote.
                 continue;
             }
 

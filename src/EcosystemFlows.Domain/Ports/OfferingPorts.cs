@@ -44,7 +44,10 @@ public sealed record OfferingSnapshot(
 /// <summary>Offerings' current state and audit trails.</summary>
 public interface IOfferingStore
 {
-    /// <summary>Creates or replaces the snapshot and appends <paramref name="entry"/> unless an entry with its id exists.</summary>
+    /// <summary>
+    /// Appends <paramref name="entry"/> unless an entry with its id exists, and creates or replaces the snapshot
+    /// unless it already reflects an entry with the same or a higher sequence (a transition run again after a later one).
+    /// </summary>
     Task RecordAsync(OfferingSnapshot snapshot, AuditEntry entry, CancellationToken cancellationToken);
 
     /// <summary>Active offerings (not rejected, expired, cancelled or retired) in a catalog category, other than <paramref name="excludeOfferingId"/>.</summary>

@@ -120,8 +120,12 @@ internal sealed class InMemoryPorts : IPartnerDirectory, IOfferingStore, ICatalo
     {
         lock (_gate)
         {
-            Offerings[snapshot.OfferingId] = snapshot;
             var trail = Audit.TryGetValue(snapshot.OfferingId, out var existing) ? existing : Audit[snapshot.OfferingId] = [];
+            if (trail.All(e => e.Sequence < entry.Sequence))
+            {
+                Offerings[snapshot.OfferingId] = snapshot;
+            }
+
             if (trail.All(e => e.EntryId != entry.EntryId))
             {
                 trail.Add(entry);

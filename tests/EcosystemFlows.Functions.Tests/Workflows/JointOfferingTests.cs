@@ -253,6 +253,7 @@ public sealed class JointOfferingTests : IAsyncLifetime
         Assert.Equal(amended.TermsHash, after.TermsHash);
         Assert.Equal("offering.amended", _ports.EventTypes(OfferingId)[^1]);
         Assert.Equal(amended.TermsHash, _ports.Offerings[OfferingId].Terms.TermsHash);
+        Assert.Equal(nameof(OfferingStage.Launched), _ports.Offerings[OfferingId].Stage);
     }
 
     [Fact]

@@ -56,21 +56,20 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Record_OlderTransitionRedeliveredAfterALaterOne_DoesNotRollTheSnapshotBack()
+    public async Task Record_OlderTransitionRunAgainAfterNewer_KeepsNewerSnapshot()
     {
         var store = new CosmosOfferingStore(_data);
-        var at = new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc);
-        var snapshot = new OfferingSnapshot("off-redelivered", "contoso", Examples.Terms(), "AwaitingSignOffs", true, null);
-        var opened = new AuditEntry("off-redelivered-00004", 4, at, "system", "signoff.opened", "gates opened");
-        var rejected = new AuditEntry("off-redelivered-00005", 5, at, "bob", "offering.rejected", "rejected");
+        var submitted = new AuditEntry("off-2-00001", 1, new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc), "alice", "offering.submitted", "submitted");
+        var approved = submitted with { EntryId = "off-2-00002", Sequence = 2 };
+        var snapshot = new OfferingSnapshot("off-2", "contoso", Examples.Terms(), "AwaitingSignOffs", true, null);
 
-        await store.RecordAsync(snapshot, opened, CancellationToken.None);
-        await store.RecordAsync(snapshot with { Stage = "Rejected", IsActive = false }, rejected, CancellationToken.None);
-        await store.RecordAsync(snapshot, opened, CancellationToken.None);
+        await store.RecordAsync(snapshot, submitted, CancellationToken.None);
+        await store.RecordAsync(snapshot with { Stage = "CreatingSku" }, approved, CancellationToken.None);
+        await store.RecordAsync(snapshot, submitted, CancellationToken.None);
 
-        var current = await store.GetAsync("off-redelivered", CancellationToken.None);
-        Assert.Equal(("Rejected", false), (current!.Stage, current.IsActive));
-        Assert.Equal([4, 5], (await store.GetAuditAsync("off-redelivered", CancellationToken.None)).Select(a => a.Sequence));
+        var current = await store.GetAsync("off-2", CancellationToken.None);
+        Assert.Equal("CreatingSku", current!.Stage);
+        Assert.Equal([1, 2], (await store.GetAuditAsync("off-2", CancellationToken.None)).Select(a => a.Sequence));
     }
 
     [Fact]

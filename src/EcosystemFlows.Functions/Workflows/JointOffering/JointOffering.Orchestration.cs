@@ -131,6 +131,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
             var reason = validation.Errors.Count > 0
                 ? string.Join("; ", validation.Errors.Select(e => $"{e.Field}: {e.Message}"))
                 : "an amendment cannot move the offering to another catalog";
+            journal.Show(OfferingStage.Launched);
             await journal.RecordAsync("offering.amendment-rejected", amendment.UserId, reason);
         }
         else
@@ -147,10 +148,12 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
                 terms = amendment.Terms;
                 journal.Terms = terms;
                 await context.CallActivityAsync(nameof(WriteOfferingSheetActivity), new WriteOfferingSheetInput(input.OfferingId, terms, live.SkuCode, context.CurrentUtcDateTime));
+                journal.Show(OfferingStage.Launched);
                 await journal.RecordAsync("offering.amended", amendment.UserId, $"terms {terms.TermsHash} in force");
             }
             else
             {
+                journal.Show(OfferingStage.Launched);
                 await journal.RecordAsync("offering.amendment-rejected", "system", round.Outcome.Reason ?? round.Outcome.Stage.ToString());
             }
         }
