@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.RegularExpressions;
 using EcosystemFlows.Domain.Tests;
 using EcosystemFlows.Functions.Security;
 using EcosystemFlows.Functions.Tests.Hosting;
@@ -15,7 +14,7 @@ namespace EcosystemFlows.Functions.Tests.Security;
 /// against one rule table. The endpoints come from the app's <c>EndpointDataSource</c>: an endpoint
 /// without a rule fails the test, so a new endpoint cannot ship without deciding who may call it.
 /// </summary>
-public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
+public sealed class AuthorizationMatrixTests : IAsyncLifetime
 {
     /// <summary>Which object a request addresses, relative to the caller.</summary>
     public enum Scope
@@ -158,7 +157,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
 
     private static HttpRequestMessage Build(string method, string pattern, Rule rule, MatrixContext context, Scope scope)
     {
-        var path = RouteParameter().Replace(pattern, match => Uri.EscapeDataString(context.RouteValue(match.Groups[1].Value, scope)));
+        var path = SecurityKit.FillRoute(pattern, name => context.RouteValue(name, scope));
         var request = new HttpRequestMessage(new HttpMethod(method == "ANY" ? "GET" : method), path);
         if (rule.Body is { } body)
         {
@@ -202,9 +201,6 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
             role == Roles.Operator ? @operator.Own : partner.Own,
             role == Roles.Operator ? @operator.Foreign : partner.Foreign,
             role == Roles.Operator ? @operator.Missing : partner.Missing)(role, scope);
-
-    [GeneratedRegex(@"\{([^}:?=]+)[^}]*\}")]
-    private static partial Regex RouteParameter();
 
     /// <summary>An endpoint's rule: see <see cref="Rules"/>.</summary>
     private sealed record Rule(

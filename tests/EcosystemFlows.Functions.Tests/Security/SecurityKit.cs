@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Partners;
 using EcosystemFlows.Domain.Tests;
@@ -19,7 +20,7 @@ namespace EcosystemFlows.Functions.Tests.Security;
 /// <see cref="Examples"/>) and "foreign" (adatum, woodgrove, litware), tokens for every role, and helpers to
 /// start offerings in either group.
 /// </summary>
-internal static class SecurityKit
+internal static partial class SecurityKit
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
@@ -127,4 +128,11 @@ internal static class SecurityKit
         var path = "/" + pattern.Trim('/');
         return path;
     }
+
+    /// <summary>The route pattern with each <c>{parameter}</c> (constraints and defaults included) replaced by <paramref name="value"/>'s escaped answer.</summary>
+    public static string FillRoute(string pattern, Func<string, string> value) =>
+        RouteParameter().Replace(pattern, match => Uri.EscapeDataString(value(match.Groups[1].Value)));
+
+    [GeneratedRegex(@"\{([^}:?=]+)[^}]*\}")]
+    private static partial Regex RouteParameter();
 }
