@@ -61,6 +61,9 @@ internal sealed class ProfiledDispatcher(IMessageDispatcher inner, PortProfile p
     public Task SendAsync(DispatchQueue queue, TaskMessage message, DateTimeOffset? visibleAt, CancellationToken cancellationToken) =>
         profile.TimeAsync($"send.{queue}", () => inner.SendAsync(queue, message, visibleAt, cancellationToken));
 
+    public Task<MessageLease> SendLeasedAsync(DispatchQueue queue, TaskMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+        profile.TimeAsync($"send-leased.{queue}", () => inner.SendLeasedAsync(queue, message, visibilityTimeout, cancellationToken));
+
     public Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
         inner.ReceiveAsync(queue, visibilityTimeout, cancellationToken);
 

@@ -59,6 +59,7 @@ services.Configure<DurableTaskOptions>(o =>
     o.MaxConcurrentOrchestrations = 32;
     o.MaxConcurrentActivities = arguments.Activities;
     o.ClientPollingInterval = TimeSpan.FromMilliseconds(10);
+    o.PipelineSteps = arguments.Pipeline == 1;
 });
 await using var provider = services.BuildServiceProvider();
 var client = provider.GetRequiredService<DurableTaskClient>();
@@ -354,7 +355,7 @@ static async Task<double> StorageFloorAsync(TaskHubResources resources, int step
 namespace EcosystemFlows.Bench.Durable
 {
     /// <summary>Command line: sizes of each measurement, output files and the commit being measured.</summary>
-    public sealed record Args(int FloorSteps, int Sequential, int FanOut, int Events, int Hello5, int Pings, int Idle, int InlineKb, int Activities, int Profile, string Out, string? Merge, string Commit)
+    public sealed record Args(int FloorSteps, int Sequential, int FanOut, int Events, int Hello5, int Pings, int Idle, int InlineKb, int Activities, int Profile, int Pipeline, string Out, string? Merge, string Commit)
     {
         public static Args Parse(string[] args)
         {
@@ -366,7 +367,7 @@ namespace EcosystemFlows.Bench.Durable
 
             int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
             return new Args(
-                Int("floor-steps", 500), Int("sequential", 300), Int("fanout", 1000), Int("events", 1000), Int("hello5", 200), Int("pings", 200), Int("idle", 10_000), Int("inline-kb", 256), Int("activities", 16), Int("profile", 0),
+                Int("floor-steps", 500), Int("sequential", 300), Int("fanout", 1000), Int("events", 1000), Int("hello5", 200), Int("pings", 200), Int("idle", 10_000), Int("inline-kb", 256), Int("activities", 16), Int("profile", 0), Int("pipeline", 1),
                 values.GetValueOrDefault("out", "bench/results/durable.json"), values.GetValueOrDefault("merge"), values.GetValueOrDefault("commit", "unknown"));
         }
     }

@@ -140,6 +140,9 @@ namespace EcosystemFlows.Durable.CrashWorker
         public Task SendAsync(DispatchQueue queue, TaskMessage message, DateTimeOffset? visibleAt, CancellationToken cancellationToken) =>
             inner.SendAsync(queue, message, visibleAt, cancellationToken);
 
+        public Task<MessageLease> SendLeasedAsync(DispatchQueue queue, TaskMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+            inner.SendLeasedAsync(queue, message, visibilityTimeout, cancellationToken);
+
         public Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
             inner.ReceiveAsync(queue, visibilityTimeout, cancellationToken);
 

@@ -254,6 +254,8 @@ public sealed class ReliabilityTests
             return Task.CompletedTask;
         }
 
+        public Task<MessageLease> SendLeasedAsync(DispatchQueue queue, TaskMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task CompleteAsync(MessageLease lease, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -16,7 +16,8 @@ public static class AzureStorageBackendExtensions
     /// <c>AddAzureDependencies()</c> registers them with short timeouts and retry). Options bind to
     /// <paramref name="sectionPath"/> (null: no configuration binding) and are validated at start; an empty
     /// database name falls back to <c>Cosmos:DatabaseName</c>. Sets <see cref="DurableTaskOptions.MaxBatchSize"/>
-    /// to 100 and turns <see cref="DurableTaskOptions.DeliverActivityResultsLocally"/> on.
+    /// to 100 and turns <see cref="DurableTaskOptions.DeliverActivityResultsLocally"/> and
+    /// <see cref="DurableTaskOptions.PipelineSteps"/> on.
     /// </summary>
     public static DurableTaskBuilder UseAzureStorageBackend(
         this DurableTaskBuilder builder,
@@ -46,7 +47,7 @@ public static class AzureStorageBackendExtensions
 
         // Each episode costs storage round trips: apply what queued up for an instance in one (configure
         // DurableTaskOptions after this call to change it).
-        builder.Services.Configure<DurableTaskOptions>(o => (o.MaxBatchSize, o.DeliverActivityResultsLocally) = (100, true));
+        builder.Services.Configure<DurableTaskOptions>(o => (o.MaxBatchSize, o.DeliverActivityResultsLocally, o.PipelineSteps) = (100, true, true));
         builder.Services.TryAddSingleton<TaskHubResources>();
         builder.Services.TryAddSingleton<CosmosInstanceStore>();
         builder.Services.TryAddSingleton<StorageQueueDispatcher>();

@@ -46,6 +46,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
     private readonly Receiver _workItems;
     private readonly SendGroup[] _controlGroups;
     private readonly SendGroup _workItemGroup;
+    private readonly SendGroup _heldWorkItemGroup;
     private readonly ConcurrentDictionary<string, SharedEnvelope> _shared = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<Receipt>> _handedOver = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -62,6 +63,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         _workItems = new Receiver(DispatchQueue.WorkItem, [hub.WorkItems]);
         _controlGroups = [.. Enumerable.Range(0, hub.ControlQueues.Count).Select(i => new SendGroup(this, DispatchQueue.Control, i))];
         _workItemGroup = new SendGroup(this, DispatchQueue.WorkItem, 0);
+        _heldWorkItemGroup = new SendGroup(this, DispatchQueue.WorkItem, 0);
     }
 
     /// <summary>
@@ -107,7 +109,23 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         }
 
         var group = queue == DispatchQueue.Control ? _controlGroups[partition] : _workItemGroup;
-        await group.SendAsync(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+        _ = await group.SendAsync(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<MessageLease> SendLeasedAsync(DispatchQueue queue, TaskMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        await _hub.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var partition = queue == DispatchQueue.Control ? PartitionOf(message.InstanceId) : 0;
+        var pending = new PendingSend(message, JsonSerializer.Serialize(message, DurableJson.Options), visibilityTimeout);
+        if (queue == DispatchQueue.Control || Encoding.UTF8.GetByteCount(pending.Json) + 16 > _hub.Options.MaxInlineMessageBytes)
+        {
+            return (await SendHeldEnvelopeAsync(queue, partition, [pending], visibilityTimeout, cancellationToken).ConfigureAwait(false))[0];
+        }
+
+        // Held work items of many instances' commits overlap in time: they share envelopes like other sends.
+        return (await _heldWorkItemGroup.SendAsync(pending).WaitAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <inheritdoc />
@@ -204,17 +222,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
     private async Task SendEnvelopeAsync(DispatchQueue queue, int partition, IReadOnlyList<PendingSend> messages, TimeSpan? delay, CancellationToken cancellationToken)
     {
         var client = QueueOf(queue, partition);
-        var body = messages.Count == 1
-            ? $"{{\"m\":{messages[0].Json}}}"
-            : $"{{\"ms\":[{string.Join(',', messages.Select(m => m.Json))}]}}";
-        string? blobName = null;
-        if (Encoding.UTF8.GetByteCount(body) > _hub.Options.MaxInlineMessageBytes)
-        {
-            blobName = $"messages/{Guid.NewGuid():N}.json";
-            await _hub.Payloads.GetBlobClient(blobName).UploadAsync(BinaryData.FromString(body), overwrite: false, cancellationToken).ConfigureAwait(false);
-            body = JsonSerializer.Serialize(new Envelope(null, null, blobName), DurableJson.Options);
-        }
-
+        var (body, blobName) = await EnvelopeAsync(messages, cancellationToken).ConfigureAwait(false);
         var receiver = ReceiverOf(queue);
         if (delay is null && queue == DispatchQueue.WorkItem && receiver.CanDeliverLocally(messages.Count))
         {
@@ -261,6 +269,30 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         {
             receiver.Wake(partition);
         }
+    }
+
+    /// <summary>Stores an envelope invisible for <paramref name="heldFor"/> and returns its leases, as if this process had received it.</summary>
+    private async Task<List<MessageLease>> SendHeldEnvelopeAsync(DispatchQueue queue, int partition, IReadOnlyList<PendingSend> messages, TimeSpan heldFor, CancellationToken cancellationToken)
+    {
+        var (body, blobName) = await EnvelopeAsync(messages, cancellationToken).ConfigureAwait(false);
+        var sent = (await QueueOf(queue, partition).SendMessageAsync(body, heldFor, NeverExpires, cancellationToken).ConfigureAwait(false)).Value;
+        return Lease(queue, new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0), [.. messages.Select(m => m.Message)], 1);
+    }
+
+    /// <summary>The queue message body carrying <paramref name="messages"/>: inline, or in a blob written first when too large.</summary>
+    private async Task<(string Body, string? BlobName)> EnvelopeAsync(IReadOnlyList<PendingSend> messages, CancellationToken cancellationToken)
+    {
+        var body = messages.Count == 1
+            ? $"{{\"m\":{messages[0].Json}}}"
+            : $"{{\"ms\":[{string.Join(',', messages.Select(m => m.Json))}]}}";
+        if (Encoding.UTF8.GetByteCount(body) <= _hub.Options.MaxInlineMessageBytes)
+        {
+            return (body, null);
+        }
+
+        var blobName = $"messages/{Guid.NewGuid():N}.json";
+        await _hub.Payloads.GetBlobClient(blobName).UploadAsync(BinaryData.FromString(body), overwrite: false, cancellationToken).ConfigureAwait(false);
+        return (JsonSerializer.Serialize(new Envelope(null, null, blobName), DurableJson.Options), blobName);
     }
 
     /// <summary>One lease per task message of an envelope; their settlement is tracked until the last one.</summary>
@@ -485,9 +517,10 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
     /// <summary>What the poison store keeps for each poisoned message.</summary>
     private sealed record PoisonRecord(DispatchQueue Queue, string QueueName, string QueueMessageId, int DequeueCount, string Reason, DateTimeOffset PoisonedAt, TaskMessage Message);
 
-    private sealed record PendingSend(TaskMessage Message, string Json)
+    /// <summary>A send waiting for its envelope; <paramref name="HeldFor"/> set: stored held by this process, its lease the result.</summary>
+    private sealed record PendingSend(TaskMessage Message, string Json, TimeSpan? HeldFor = null)
     {
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<MessageLease?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Where a leased task message lives: queue, queue message, pop receipt, blob, and its part of the envelope (0: alone).</summary>
@@ -532,7 +565,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         private readonly List<PendingSend> _waiting = [];
         private bool _sending;
 
-        public Task SendAsync(PendingSend pending)
+        public Task<MessageLease?> SendAsync(PendingSend pending)
         {
             bool lead;
             lock (_gate)
@@ -562,7 +595,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
                     foreach (var next in _waiting)
                     {
                         var length = Encoding.UTF8.GetByteCount(next.Json) + 1;
-                        if (batch.Count == owner._hub.Options.ReceiveBatchSize || (batch.Count > 0 && size + length > limit))
+                        if (batch.Count == owner._hub.Options.ReceiveBatchSize || (batch.Count > 0 && (size + length > limit || next.HeldFor != batch[0].HeldFor)))
                         {
                             break;
                         }
@@ -581,8 +614,19 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
 
                 try
                 {
-                    await owner.SendEnvelopeAsync(queue, partition, batch, null, owner._stopping.Token).ConfigureAwait(false);
-                    batch.ForEach(p => p.Done.TrySetResult());
+                    if (batch[0].HeldFor is { } heldFor)
+                    {
+                        var leases = await owner.SendHeldEnvelopeAsync(queue, partition, batch, heldFor, owner._stopping.Token).ConfigureAwait(false);
+                        for (var i = 0; i < batch.Count; i++)
+                        {
+                            batch[i].Done.TrySetResult(leases[i]);
+                        }
+                    }
+                    else
+                    {
+                        await owner.SendEnvelopeAsync(queue, partition, batch, null, owner._stopping.Token).ConfigureAwait(false);
+                        batch.ForEach(p => p.Done.TrySetResult(null));
+                    }
                 }
 #pragma warning disable CA1031 // The failure belongs to the waiting senders, who rethrow it; the loop goes on for the others.
                 catch (Exception ex)

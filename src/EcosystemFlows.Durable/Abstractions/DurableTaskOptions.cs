@@ -44,6 +44,19 @@ public sealed class DurableTaskOptions
     /// </summary>
     public bool DeliverActivityResultsLocally { get; set; }
 
+    /// <summary>
+    /// Pipelines an instance's steps (with <see cref="DeliverActivityResultsLocally"/>), as Netherite does by
+    /// default: the next episode runs on the state the previous one produced while that state is still being
+    /// committed, commits of consecutive episodes coalesce into one write, and a work item runs in this worker at
+    /// once when an activity slot is free. Nothing leaves the worker before it is committed: messages to other
+    /// instances, timers and the status clients read wait for the commit, and the triggering messages are deleted
+    /// only after it. The one thing that runs ahead is an activity, whose input may then come from a step a crash
+    /// loses; it re-runs with the recomputed input under the same idempotency key. Off by default; a storage
+    /// backend turns it on (<c>UseAzureStorageBackend()</c>), because it takes the commit round trip off the
+    /// critical path of a sequence.
+    /// </summary>
+    public bool PipelineSteps { get; set; }
+
     /// <summary>Receives after which a message that keeps failing moves to the poison store.</summary>
     [Range(1, 1000)]
     public int MaxDequeueCount { get; set; } = 5;

@@ -14,6 +14,9 @@ internal sealed class TelemetryDispatcher(IMessageDispatcher inner, TimeProvider
     public Task SendAsync(DispatchQueue queue, TaskMessage message, DateTimeOffset? visibleAt, CancellationToken cancellationToken) =>
         inner.SendAsync(queue, DurableTelemetry.Stamp(message, visibleAt, timeProvider), visibleAt, cancellationToken);
 
+    public Task<MessageLease> SendLeasedAsync(DispatchQueue queue, TaskMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+        inner.SendLeasedAsync(queue, DurableTelemetry.Stamp(message, null, timeProvider), visibilityTimeout, cancellationToken);
+
     public async Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
         var lease = await inner.ReceiveAsync(queue, visibilityTimeout, cancellationToken).ConfigureAwait(false);

@@ -59,6 +59,24 @@ public sealed class InMemoryDispatcher : IMessageDispatcher
     }
 
     /// <inheritdoc />
+    public Task<MessageLease> SendLeasedAsync(DispatchQueue queue, TaskMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        lock (_gate)
+        {
+            // Held by the sender: one copy even under duplicate delivery, as a received message is one lease.
+            var entry = new Entry(queue, message, _sequence++)
+            {
+                LeaseId = Guid.NewGuid().ToString("N"),
+                DequeueCount = 1,
+                VisibleAt = _timeProvider.GetUtcNow() + visibilityTimeout,
+            };
+            _entries.Add(entry);
+            return Task.FromResult(new MessageLease(message, queue, entry.LeaseId, entry.DequeueCount));
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
         var deadline = Environment.TickCount64 + (long)LongPoll.TotalMilliseconds;

@@ -56,6 +56,14 @@ public interface IMessageDispatcher
     Task SendAsync(DispatchQueue queue, TaskMessage message, DateTimeOffset? visibleAt, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Stores a message this process already holds and runs (a work item started before its episode was
+    /// committed): invisible for <paramref name="visibilityTimeout"/>, exactly as if this process had received
+    /// it, so nobody else runs it while it is held; the returned lease settles it. If the process dies, the
+    /// message reappears when the lease expires.
+    /// </summary>
+    Task<MessageLease> SendLeasedAsync(DispatchQueue queue, TaskMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Receives one visible message and hides it for <paramref name="visibilityTimeout"/>; may wait briefly
     /// (long poll) and returns null when nothing is available.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using EcosystemFlows.Durable.Diagnostics;
 using EcosystemFlows.Durable.Ports;
 using Microsoft.Extensions.Hosting;
@@ -23,6 +24,10 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, List<MessageLease>> _pending = new(StringComparer.Ordinal);
     private readonly List<Task> _instanceTasks = [];
     private readonly SemaphoreSlim _slots;
+    private readonly SemaphoreSlim _activitySlots;
+    private readonly ConcurrentDictionary<string, HeldWorkItem> _held = new(StringComparer.Ordinal);
+    private readonly bool _pipelining;
+    private long _heldSequence;
     private CancellationTokenSource? _stopping;
     private Task[] _loops = [];
 
@@ -46,6 +51,8 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         _activities = new ActivityMessageProcessor(dispatcher, registry, services, converter, timeProvider, loggerFactory);
         _logger = loggerFactory.CreateLogger<DurableWorker>();
         _slots = new SemaphoreSlim(_options.MaxConcurrentOrchestrations);
+        _activitySlots = new SemaphoreSlim(_options.MaxConcurrentActivities);
+        _pipelining = _options.PipelineSteps && _options.DeliverActivityResultsLocally;
     }
 
     /// <inheritdoc />
@@ -195,7 +202,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         {
             try
             {
-                await _dispatcher.CompleteAsync(lease, ct).ConfigureAwait(false);
+                await SettleAsync(lease, abandon: false, ct).ConfigureAwait(false);
                 _lastErrors.TryRemove(lease.Message.Id, out _);
             }
 #pragma warning disable CA1031 // The message comes back and is recognised as processed; nothing to undo.
@@ -292,14 +299,65 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task HandleBatchAsync(List<MessageLease> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a work item of a step not committed yet (<see cref="DurableTaskOptions.PipelineSteps"/>) when an activity
+    /// slot is free. Its result joins the instance's chain under a lease of this worker's own, which settles the stored
+    /// work item if the step's commit had to store it (see <see cref="SettleAsync"/>).
+    /// </summary>
+    private bool TryRunHere(HeldWorkItem held, CancellationToken cancellationToken)
     {
-        if (batch.Count == 1)
+        if (cancellationToken.IsCancellationRequested || !_activitySlots.Wait(0))
         {
-            await HandleAsync(batch[0], _orchestrations.CommitAsync, cancellationToken).ConfigureAwait(false);
-            return;
+            return false;
         }
 
+        var leaseId = "held:" + Interlocked.Increment(ref _heldSequence).ToString(CultureInfo.InvariantCulture);
+        _held[leaseId] = held;
+        var running = RunHeldAsync(held, leaseId, cancellationToken);
+        lock (_pending)
+        {
+            _instanceTasks.Add(running);
+        }
+
+        return true;
+    }
+
+    private async Task RunHeldAsync(HeldWorkItem held, string leaseId, CancellationToken cancellationToken)
+    {
+        var lease = new MessageLease(held.Message, DispatchQueue.WorkItem, leaseId, 1);
+        try
+        {
+            // Off the episode that started it, which goes on to commit.
+            await Task.Yield();
+            TaskMessage reply;
+            try
+            {
+                reply = await _activities.RunToReplyAsync(held.Message).ConfigureAwait(false);
+            }
+            finally
+            {
+                _activitySlots.Release();
+            }
+
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Dispatch(lease with { Message = reply }, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: if its step was committed, the stored work item's lease expires and it runs again elsewhere.
+            _held.TryRemove(leaseId, out _);
+        }
+#pragma warning disable CA1031 // Like a failing work item: the stored one (if any) comes back and runs again.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.MessageFailed(_logger, ex, held.Message.Id, held.Message.InstanceId, 1);
+            await AbandonQuietlyAsync(lease).ConfigureAwait(false);
+        }
+    }
+
+    private async Task HandleBatchAsync(List<MessageLease> batch, CancellationToken cancellationToken)
+    {
         var live = new List<MessageLease>(batch.Count);
         foreach (var lease in batch)
         {
@@ -307,6 +365,24 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             {
                 live.Add(lease);
             }
+        }
+
+        if (live.Count == 0 || (_pipelining && await TryPipelineAsync(live, cancellationToken).ConfigureAwait(false)))
+        {
+            return;
+        }
+
+        // Results of held work items whose step was lost: not applied; the step runs again and schedules them anew.
+        foreach (var lease in live.Where(l => _held.TryGetValue(l.LeaseId, out var held) && held.IsVoid).ToList())
+        {
+            live.Remove(lease);
+            await AbandonQuietlyAsync(lease).ConfigureAwait(false);
+        }
+
+        if (live.Count == 1)
+        {
+            await HandleLeaseAsync(live[0], _orchestrations.CommitAsync, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
         Task sent;
@@ -324,7 +400,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         {
             foreach (var lease in live)
             {
-                await HandleAsync(lease, _orchestrations.CommitAsync, cancellationToken).ConfigureAwait(false);
+                await HandleLeaseAsync(lease, _orchestrations.CommitAsync, cancellationToken).ConfigureAwait(false);
             }
 
             return;
@@ -333,11 +409,65 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         CompleteInBackground(live, sent);
     }
 
+    /// <summary>
+    /// Runs the batch as a pipelined step (<see cref="DurableTaskOptions.PipelineSteps"/>); false when it cannot be,
+    /// after the instance's uncommitted steps drained, so the caller commits it on the stored state.
+    /// </summary>
+    private async Task<bool> TryPipelineAsync(List<MessageLease> live, CancellationToken cancellationToken)
+    {
+        PipelinedStep? step;
+        try
+        {
+            step = _orchestrations.TryPipeline(
+                [.. live.Select(l => new PipelinedMessage(l.Message, _held.TryGetValue(l.LeaseId, out var held) ? held : null))],
+                held => TryRunHere(held, cancellationToken),
+                cancellationToken);
+        }
+#pragma warning disable CA1031 // The messages are committed the regular way, which retries and reports per message.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.MessageFailed(_logger, ex, live[0].Message.Id, live[0].Message.InstanceId, live[0].DequeueCount);
+            step = null;
+        }
+
+        if (step is null)
+        {
+            await _orchestrations.WhenDrainedAsync(live[0].Message.InstanceId).ConfigureAwait(false);
+            return false;
+        }
+
+        var dropped = live.Where(l => step.Dropped.Contains(l.Message)).ToList();
+        foreach (var lease in dropped)
+        {
+            await AbandonQuietlyAsync(lease).ConfigureAwait(false);
+        }
+
+        CompleteInBackground([.. live.Except(dropped)], step.Settled);
+        return true;
+    }
+
+    /// <summary>Deletes or abandons a lease; one on a held work item's result settles the stored work item, if it was stored.</summary>
+    private async Task SettleAsync(MessageLease lease, bool abandon, CancellationToken cancellationToken)
+    {
+        if (_held.TryRemove(lease.LeaseId, out var held))
+        {
+            if (await held.Stored.ConfigureAwait(false) is not { } stored)
+            {
+                return;
+            }
+
+            lease = stored;
+        }
+
+        await (abandon ? _dispatcher.AbandonAsync(lease, cancellationToken) : _dispatcher.CompleteAsync(lease, cancellationToken)).ConfigureAwait(false);
+    }
+
     private async Task AbandonQuietlyAsync(MessageLease lease)
     {
         try
         {
-            await _dispatcher.AbandonAsync(lease, CancellationToken.None).ConfigureAwait(false);
+            await SettleAsync(lease, abandon: true, CancellationToken.None).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // The lease expires anyway; abandoning only brings the redelivery forward.
         catch (Exception ex)
@@ -381,13 +511,30 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            if (_options.DeliverActivityResultsLocally)
+            // Slots, not loops, bound the running activities: held work items of pipelined steps take them too.
+            try
             {
-                await HandleActivityAsync(lease, cancellationToken).ConfigureAwait(false);
+                await _activitySlots.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            else
+            catch (OperationCanceledException)
             {
-                await HandleAsync(lease, SendActivityResultAsync, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                if (_options.DeliverActivityResultsLocally)
+                {
+                    await HandleActivityAsync(lease, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await HandleAsync(lease, SendActivityResultAsync, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _activitySlots.Release();
             }
         }
     }
@@ -398,15 +545,19 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Processes one message; <paramref name="process"/> returns once the effect is committed, with the task that must succeed before the delete.</summary>
+    /// <summary>Processes one message unless it is poisoned; see <see cref="HandleLeaseAsync"/>.</summary>
     private async Task HandleAsync(MessageLease lease, Func<TaskMessage, CancellationToken, Task<Task>> process, CancellationToken cancellationToken)
     {
-        var message = lease.Message;
-        if (await TryPoisonAsync(lease, cancellationToken).ConfigureAwait(false))
+        if (!await TryPoisonAsync(lease, cancellationToken).ConfigureAwait(false))
         {
-            return;
+            await HandleLeaseAsync(lease, process, cancellationToken).ConfigureAwait(false);
         }
+    }
 
+    /// <summary>Processes one message; <paramref name="process"/> returns once the effect is committed, with the task that must succeed before the delete.</summary>
+    private async Task HandleLeaseAsync(MessageLease lease, Func<TaskMessage, CancellationToken, Task<Task>> process, CancellationToken cancellationToken)
+    {
+        var message = lease.Message;
         try
         {
             var sent = await process(message, cancellationToken).ConfigureAwait(false);
@@ -422,7 +573,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         {
             Log.MessageFailed(_logger, ex, message.Id, message.InstanceId, lease.DequeueCount);
             _lastErrors[message.Id] = $"{ex.GetType().FullName}: {ex.Message}";
-            await _dispatcher.AbandonAsync(lease, CancellationToken.None).ConfigureAwait(false);
+            await AbandonQuietlyAsync(lease).ConfigureAwait(false);
         }
     }
 }

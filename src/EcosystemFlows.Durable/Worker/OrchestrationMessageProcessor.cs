@@ -13,7 +13,7 @@ namespace EcosystemFlows.Durable.Worker;
 /// write (reload and retry on conflict), send the new outbox, then clear it. The caller deletes the
 /// message only after this returns, so a crash at any point leads to a redelivery that converges.
 /// </summary>
-internal sealed class OrchestrationMessageProcessor(
+internal sealed partial class OrchestrationMessageProcessor(
     IInstanceStore store,
     IMessageDispatcher dispatcher,
     DurableTaskRegistry registry,
