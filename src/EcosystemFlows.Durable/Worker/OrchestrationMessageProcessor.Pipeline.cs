@@ -52,7 +52,7 @@ internal sealed partial class OrchestrationMessageProcessor
             // Lost steps, or a send that failed: the caller drains and commits on the stored state, which re-sends.
             if (pipeline.Latest is not { } state || new CachedInstance(pipeline.Committed, pipeline.Sends).AnySendFailed)
             {
-                return null;
+                return Unpipelined(pipeline);
             }
 
             latest = state;
@@ -105,7 +105,7 @@ internal sealed partial class OrchestrationMessageProcessor
             if (next is null)
             {
                 // Decided on uncommitted state: final once that state is committed, so settle together with it.
-                return pipeline.LastPending is { } last ? new PipelinedStep(last.Committed.Task.Unwrap(), dropped) : null;
+                return pipeline.LastPending is { } last ? new PipelinedStep(last.Committed.Task.Unwrap(), dropped) : Unpipelined(pipeline);
             }
 
             var pending = new PendingEpisode(live, next.Outbox, held, episode, next);
@@ -307,6 +307,17 @@ internal sealed partial class OrchestrationMessageProcessor
             _pipelines.Remove(pipeline.InstanceId);
             pipeline.Committer = null;
         }
+    }
+
+    /// <summary>Hands an instance without uncommitted steps back to the cache, for the regular path; returns null for the caller.</summary>
+    private PipelinedStep? Unpipelined(Pipeline pipeline)
+    {
+        if (pipeline.Committer is null && pipeline.Latest is not null)
+        {
+            Retire(pipeline);
+        }
+
+        return null;
     }
 
     /// <summary>No step left to write: the committed state goes back to the bounded cache and the pipeline ends.</summary>
