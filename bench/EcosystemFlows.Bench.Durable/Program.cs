@@ -59,7 +59,6 @@ services.Configure<DurableTaskOptions>(o =>
     o.MaxConcurrentOrchestrations = 32;
     o.MaxConcurrentActivities = arguments.Activities;
     o.ClientPollingInterval = TimeSpan.FromMilliseconds(10);
-    o.PipelineSteps = arguments.Pipeline == 1;
 });
 await using var provider = services.BuildServiceProvider();
 var client = provider.GetRequiredService<DurableTaskClient>();
@@ -73,6 +72,27 @@ try
     var floor = await StorageFloorAsync(resources, arguments.FloorSteps);
     results["storage_floor_steps_per_s"] = Math.Round(floor, 1);
     Report("storage floor (Cosmos replace + queue send/receive/delete)", floor, "steps/s");
+
+    // The same sequence without pipelined steps first, in this run, so the gain is a ratio and not two machines' moods.
+    var unpipelined = 0.0;
+    if (arguments.Sequential > 0)
+    {
+        var options = provider.GetRequiredService<IOptions<DurableTaskOptions>>().Value;
+        var withoutPipelining = new DurableTaskOptions();
+        foreach (var property in typeof(DurableTaskOptions).GetProperties().Where(p => p.CanWrite))
+        {
+            property.SetValue(withoutPipelining, property.GetValue(options));
+        }
+
+        withoutPipelining.PipelineSteps = false;
+        await using var plain = ActivatorUtilities.CreateInstance<DurableWorker>(provider, Options.Create(withoutPipelining));
+        await plain.StartAsync(CancellationToken.None);
+        await RunAsync(nameof(SequentialFlow), 5);
+        unpipelined = arguments.Sequential / await RunAsync(nameof(SequentialFlow), arguments.Sequential);
+        await plain.StopAsync(CancellationToken.None);
+        results["sequential_activities_per_s_without_pipelining"] = Math.Round(unpipelined, 1);
+        Report($"sequential without pipelined steps ({arguments.Sequential} activities, one instance)", unpipelined, "activities/s");
+    }
 
     var worker = ActivatorUtilities.CreateInstance<DurableWorker>(provider);
     await worker.StartAsync(CancellationToken.None);
@@ -123,6 +143,7 @@ try
     Console.WriteLine($"idle: {idle} instances waiting on an event, RSS growth {growth:F1} MB");
 
     results["engine_vs_storage_floor"] = Math.Round(sequential / floor, 2);
+    results["pipelining_speedup"] = unpipelined == 0 ? 0 : Math.Round(sequential / unpipelined, 2);
     await worker.DisposeAsync();
 }
 finally
@@ -355,7 +376,7 @@ static async Task<double> StorageFloorAsync(TaskHubResources resources, int step
 namespace EcosystemFlows.Bench.Durable
 {
     /// <summary>Command line: sizes of each measurement, output files and the commit being measured.</summary>
-    public sealed record Args(int FloorSteps, int Sequential, int FanOut, int Events, int Hello5, int Pings, int Idle, int InlineKb, int Activities, int Profile, int Pipeline, string Out, string? Merge, string Commit)
+    public sealed record Args(int FloorSteps, int Sequential, int FanOut, int Events, int Hello5, int Pings, int Idle, int InlineKb, int Activities, int Profile, string Out, string? Merge, string Commit)
     {
         public static Args Parse(string[] args)
         {
@@ -367,7 +388,7 @@ namespace EcosystemFlows.Bench.Durable
 
             int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
             return new Args(
-                Int("floor-steps", 500), Int("sequential", 300), Int("fanout", 1000), Int("events", 1000), Int("hello5", 200), Int("pings", 200), Int("idle", 10_000), Int("inline-kb", 256), Int("activities", 16), Int("profile", 0), Int("pipeline", 1),
+                Int("floor-steps", 500), Int("sequential", 300), Int("fanout", 1000), Int("events", 1000), Int("hello5", 200), Int("pings", 200), Int("idle", 10_000), Int("inline-kb", 256), Int("activities", 16), Int("profile", 0),
                 values.GetValueOrDefault("out", "bench/results/durable.json"), values.GetValueOrDefault("merge"), values.GetValueOrDefault("commit", "unknown"));
         }
     }
