@@ -3,7 +3,9 @@ using EcosystemFlows.Durable.InMemory;
 using EcosystemFlows.Durable.Ports;
 using EcosystemFlows.Durable.Testing;
 using EcosystemFlows.Durable.Tests.Samples;
+using EcosystemFlows.Durable.Worker;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EcosystemFlows.Durable.Tests;
 
@@ -57,7 +59,7 @@ public sealed class PipelineTests
     public async Task Sequence_ConflictingWriterMidway_CompletesWithEachResultOnceAndNothingPoisoned()
     {
         // Another worker's write lands before each of the first two pipelined writes: the ETag rejects both.
-        var store = new GatedStore { Delay = TimeSpan.FromMilliseconds(10), ConflictUpTo = 2 };
+        var store = new GatedStore { Delay = TimeSpan.FromMilliseconds(10), ConflictAt = [1, 2] };
         await using var host = await StartAsync(store);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(LongSequence), Steps);
 
@@ -67,6 +69,73 @@ public sealed class PipelineTests
         Assert.Empty(host.Dispatcher.PoisonMessages);
         Assert.Equal(Steps, host.Effects().EffectsByKey.Count);
         await AssertEachTaskCompletedOnceAsync(host, id, Steps);
+    }
+
+    [Fact]
+    public async Task HeldWorkItemOfCommittedStep_LaterStepLost_StaysValidAndCompletes()
+    {
+        // Arrange: no workers; this worker's processor (A, writes can be held) and another worker's (B) on one store.
+        var store = new GatedStore();
+        await using var host = await StartAsync(store, o => o.WorkerCount = 0);
+        var a = CreateProcessor(host, store.Wrap(host.Store));
+        var b = CreateProcessor(host, host.Store);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ActivityThenFanOut), 2);
+        var start = (await host.Dispatcher.ReceiveAsync(DispatchQueue.Control, TimeSpan.FromMinutes(1), CancellationToken.None))!;
+        await a.ProcessAsync(start.Message, CancellationToken.None);
+
+        // Step 1 (committed): the first result schedules a fan-out of two, both held by this worker.
+        var held = new List<HeldWorkItem>();
+        var first = a.TryPipeline([new PipelinedMessage(Result(host, start.Message, 0), null)], h => { held.Add(h); return true; }, CancellationToken.None)!;
+        await first.Settled;
+        Assert.Equal(2, held.Count);
+
+        // Step 2 (lost): the first fan-out result, written while B commits an event first.
+        store.HoldWhen = _ => true;
+        var second = a.TryPipeline([new PipelinedMessage(Result(host, start.Message, held[0].Message.Event.EventId), held[0])], _ => false, CancellationToken.None)!;
+        await WaitUntilAsync(() => store.Holding);
+        await b.ProcessAsync(Event(host, id, "unrelated"), CancellationToken.None);
+        store.Release();
+        await second.Settled;
+
+        // The other work item's step was committed: it stays valid, stored for this worker, and its result applies.
+        Assert.False(held[1].IsVoid);
+        Assert.NotNull(await held[1].Stored);
+        var last = a.TryPipeline([new PipelinedMessage(Result(host, start.Message, held[1].Message.Event.EventId), held[1])], _ => false, CancellationToken.None);
+        Assert.NotNull(last);
+        Assert.Empty(last.Dropped);
+        await last.Settled;
+        var metadata = await host.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, metadata!.RuntimeStatus);
+        Assert.Equal(3, metadata.ReadOutputAs<int>());
+    }
+
+    [Fact]
+    public async Task IgnoredOnUncommittedState_WriteConflicts_AppliedAgainWithTheLostStep()
+    {
+        // Arrange: no workers; this worker's processor (A, writes held) and another worker's (B) on one store.
+        var store = new GatedStore();
+        await using var host = await StartAsync(store, o => o.WorkerCount = 0);
+        var a = CreateProcessor(host, store.Wrap(host.Store));
+        var b = CreateProcessor(host, host.Store);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(EventRace));
+        var start = (await host.Dispatcher.ReceiveAsync(DispatchQueue.Control, TimeSpan.FromMinutes(1), CancellationToken.None))!;
+        await a.ProcessAsync(start.Message, CancellationToken.None);
+        store.HoldWhen = _ => true;
+
+        // A: "b" wins the race in memory (its write held); "c" then finds the instance finished and rides along.
+        var won = a.TryPipeline([new PipelinedMessage(Event(host, id, "b"), null)], _ => false, CancellationToken.None)!;
+        var rider = a.TryPipeline([new PipelinedMessage(Event(host, id, "c"), null)], _ => false, CancellationToken.None)!;
+        await WaitUntilAsync(() => store.Holding);
+
+        // B commits "x" first: A's write conflicts, and both of A's messages are applied again on B's state.
+        await b.ProcessAsync(Event(host, id, "x"), CancellationToken.None);
+        store.Release();
+        await won.Settled;
+        await rider.Settled;
+
+        var metadata = await host.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, metadata!.RuntimeStatus);
+        Assert.Equal("x+c", metadata.ReadOutputAs<string>());
     }
 
     [Fact]
@@ -109,6 +178,25 @@ public sealed class PipelineTests
         Assert.Empty(host.Dispatcher.PoisonMessages);
     }
 
+    private static TaskMessage Event(DurableTestHost host, string id, string name) =>
+        new($"event-{name}", id, null, new EventRaisedEvent(-1, host.Clock.GetUtcNow().UtcDateTime, name, "\"v\""));
+
+    private static TaskMessage Result(DurableTestHost host, TaskMessage start, int taskId) => new(
+        MessageIds.ForTask(start.InstanceId, start.ExecutionId!, taskId, "result"),
+        start.InstanceId,
+        start.ExecutionId,
+        new TaskCompletedEvent(-1, host.Clock.GetUtcNow().UtcDateTime, taskId, "\"Hello!\""));
+
+    private static OrchestrationMessageProcessor CreateProcessor(DurableTestHost host, IInstanceStore store) => new(
+        store,
+        host.Dispatcher,
+        host.Services.GetRequiredService<DurableTaskRegistry>(),
+        host.Services,
+        JsonDataConverter.Default,
+        host.Clock,
+        new DurableTaskOptions { MaxBatchSize = 100, DeliverActivityResultsLocally = true, PipelineSteps = true },
+        NullLoggerFactory.Instance);
+
     private static async Task AssertEachTaskCompletedOnceAsync(DurableTestHost host, string id, int tasks)
     {
         var history = await host.Client.GetOrchestrationHistoryAsync(id);
@@ -133,7 +221,7 @@ public sealed class PipelineTests
             r =>
             {
                 SampleRegistration.RegisterAll(r);
-                r.AddOrchestrator<LongSequence>().AddOrchestrator<ActivityThenChild>();
+                r.AddOrchestrator<LongSequence>().AddOrchestrator<ActivityThenChild>().AddOrchestrator<ActivityThenFanOut>().AddOrchestrator<EventRace>();
             },
             o =>
             {
@@ -173,6 +261,28 @@ public sealed class PipelineTests
         }
     }
 
+    /// <summary>One activity, then a fan-out; returns how many answered.</summary>
+    public sealed class ActivityThenFanOut : TaskOrchestrator<int, int>
+    {
+        public override async Task<int> RunAsync(TaskOrchestrationContext context, int input)
+        {
+            await context.CallActivityAsync<string>(nameof(SayHello), "first");
+            var answers = await Task.WhenAll(Enumerable.Range(0, input).Select(i => context.CallActivityAsync<string>(nameof(SayHello), $"p{i}")));
+            return answers.Length + 1;
+        }
+    }
+
+    /// <summary>"b" or "x" first; after "x", also waits for "c".</summary>
+    public sealed class EventRace : TaskOrchestrator<object?, string>
+    {
+        public override async Task<string> RunAsync(TaskOrchestrationContext context, object? input)
+        {
+            var b = context.WaitForExternalEvent<string>("b");
+            var x = context.WaitForExternalEvent<string>("x");
+            return await Task.WhenAny(b, x) == b ? "b" : "x+" + (await context.WaitForExternalEvent<string>("c") is not null ? "c" : string.Empty);
+        }
+    }
+
     /// <summary>Delays, holds or fails replaces of the in-memory store, and counts them.</summary>
     private sealed class GatedStore
     {
@@ -185,8 +295,8 @@ public sealed class PipelineTests
         /// <summary>The replace (1-based) that throws once, as a store that cannot be reached.</summary>
         public int FailAtReplace { get; init; }
 
-        /// <summary>Replaces (1-based) up to this one find the document just rewritten by someone else.</summary>
-        public int ConflictUpTo { get; init; }
+        /// <summary>Replaces (1-based) that find the document just rewritten by someone else.</summary>
+        public IReadOnlyList<int> ConflictAt { get; init; } = [];
 
         public Func<InstanceState, bool>? HoldWhen { get; set; }
 
@@ -216,7 +326,7 @@ public sealed class PipelineTests
                 }
 
                 await Task.Delay(gate.Delay, cancellationToken);
-                if (number <= gate.ConflictUpTo && await inner.GetAsync(state.InstanceId, cancellationToken) is { } current)
+                if (gate.ConflictAt.Contains(number) && await inner.GetAsync(state.InstanceId, cancellationToken) is { } current)
                 {
                     await inner.TryReplaceAsync(current.State, current.ETag, cancellationToken);
                 }

@@ -437,7 +437,8 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             return false;
         }
 
-        var dropped = live.Where(l => step.Dropped.Contains(l.Message)).ToList();
+        var droppedMessages = step.Dropped.ToHashSet(ReferenceEqualityComparer.Instance);
+        var dropped = live.Where(l => droppedMessages.Contains(l.Message)).ToList();
         foreach (var lease in dropped)
         {
             await AbandonQuietlyAsync(lease).ConfigureAwait(false);
@@ -511,13 +512,15 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            // Slots, not loops, bound the running activities: held work items of pipelined steps take them too.
+            // Slots, not loops, bound the running activities: held work items of pipelined steps take them too. Taken
+            // after the receive, so idle loops polling the queue do not hold the slots a held work item needs.
             try
             {
                 await _activitySlots.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
+                await AbandonQuietlyAsync(lease).ConfigureAwait(false);
                 return;
             }
 

@@ -37,6 +37,14 @@ internal sealed partial class OrchestrationMessageProcessor
         List<PipelinedMessage> live;
         lock (_pipelinesGate)
         {
+            // Results of work items whose scheduling step was lost must not be applied: the step runs again and schedules them anew.
+            dropped = [.. items.Where(i => i.Origin is { IsVoid: true }).Select(i => i.Message)];
+            live = [.. items.Where(i => i.Origin is not { IsVoid: true })];
+            if (live.Count == 0)
+            {
+                return new PipelinedStep(Task.CompletedTask, dropped);
+            }
+
             if (!_pipelines.TryGetValue(instanceId, out pipeline!))
             {
                 if (!_cache.TryGet(instanceId, out var cached) || cached!.AnySendFailed)
@@ -56,19 +64,25 @@ internal sealed partial class OrchestrationMessageProcessor
             }
 
             latest = state;
-
-            // Results of work items whose scheduling step was lost must not be applied: the step runs again and schedules them anew.
-            dropped = [.. items.Where(i => i.Origin is { IsVoid: true }).Select(i => i.Message)];
-            live = [.. items.Where(i => i.Origin is not { IsVoid: true })];
-        }
-
-        if (live.Count == 0)
-        {
-            return new PipelinedStep(Task.CompletedTask, dropped);
         }
 
         var episode = new Episode(this, [.. live.Select(i => i.Message)], now);
-        var next = episode.Run(latest);
+        InstanceState? next;
+        try
+        {
+            next = episode.Run(latest);
+        }
+        catch
+        {
+            // The caller commits the messages the regular way, which needs the instance back in the cache.
+            lock (_pipelinesGate)
+            {
+                Unpipelined(pipeline);
+            }
+
+            throw;
+        }
+
         var held = new List<HeldWorkItem>();
         foreach (var outgoing in next?.Outbox ?? [])
         {
@@ -104,8 +118,15 @@ internal sealed partial class OrchestrationMessageProcessor
 
             if (next is null)
             {
-                // Decided on uncommitted state: final once that state is committed, so settle together with it.
-                return pipeline.LastPending is { } last ? new PipelinedStep(last.Committed.Task.Unwrap(), dropped) : Unpipelined(pipeline);
+                // Decided on uncommitted state: final once that state is committed, so the messages ride along with the
+                // last pending step, settle with it, and are applied again with it if it is lost.
+                if (pipeline.LastPending is not { } last)
+                {
+                    return Unpipelined(pipeline);
+                }
+
+                last.Riders.AddRange(live);
+                return new PipelinedStep(last.Committed.Task.Unwrap(), dropped);
             }
 
             var pending = new PendingEpisode(live, next.Outbox, held, episode, next);
@@ -212,7 +233,7 @@ internal sealed partial class OrchestrationMessageProcessor
             pipeline.InFlight = null;
         }
 
-        group.ForEach(e => e.Committed.SetResult(sending.Sent));
+        group.ForEach(e => e.Committed.TrySetResult(sending.Sent));
     }
 
     /// <summary>Sends a committed group's messages: work items running here are stored held by this worker, unless already resolved.</summary>
@@ -268,45 +289,57 @@ internal sealed partial class OrchestrationMessageProcessor
         lock (_pipelinesGate)
         {
             (lost, pipeline.Open, pipeline.Latest, pipeline.InFlight) = ([.. group, .. pipeline.Open], [], null, null);
-            pipeline.Held.ForEach(h => h.MarkVoid());
-            pipeline.Held.Clear();
+
+            // Only the lost steps' work items: those of committed steps stand, and their results still apply.
+            foreach (var held in lost.SelectMany(e => e.Held))
+            {
+                held.MarkVoid();
+                pipeline.Held.Remove(held);
+            }
         }
 
-        lost.SelectMany(e => e.Held).ToList().ForEach(h => h.MarkVoid());
-        Task? reapplied = null;
-        if (failure is null)
+        try
         {
-            var queued = lost.SelectMany(e => e.Messages).Where(m => m.Origin is null).Select(m => m.Message).ToList();
-            try
+            Task? reapplied = null;
+            if (failure is null)
             {
-                reapplied = queued.Count == 0 ? Task.CompletedTask : await CommitBatchAsync(queued, cancellationToken).ConfigureAwait(false);
-            }
+                var queued = lost.SelectMany(e => e.Applied).Where(Reapplicable).Select(m => m.Message).ToList();
+                try
+                {
+                    reapplied = queued.Count == 0 ? Task.CompletedTask : await CommitBatchAsync(queued, cancellationToken).ConfigureAwait(false);
+                }
 #pragma warning disable CA1031 // Reported through the lost steps' tasks: their messages come back.
-            catch (Exception ex)
+                catch (Exception ex)
 #pragma warning restore CA1031
+                {
+                    failure = ex;
+                }
+            }
+
+            var lostError = new StepLostException(pipeline.InstanceId, failure);
+            foreach (var episode in lost)
             {
-                failure = ex;
+                if (reapplied is not null && episode.Applied.All(Reapplicable))
+                {
+                    episode.Committed.TrySetResult(reapplied);
+                }
+                else
+                {
+                    episode.Committed.TrySetException(lostError);
+                }
+            }
+        }
+        finally
+        {
+            lock (_pipelinesGate)
+            {
+                _pipelines.Remove(pipeline.InstanceId);
+                pipeline.Committer = null;
             }
         }
 
-        var lostError = new StepLostException(pipeline.InstanceId, failure);
-        foreach (var episode in lost)
-        {
-            if (reapplied is not null && episode.Messages.All(m => m.Origin is null))
-            {
-                episode.Committed.SetResult(reapplied);
-            }
-            else
-            {
-                episode.Committed.SetException(lostError);
-            }
-        }
-
-        lock (_pipelinesGate)
-        {
-            _pipelines.Remove(pipeline.InstanceId);
-            pipeline.Committer = null;
-        }
+        // Queue messages, and results of work items whose scheduling step was committed; not results of lost ones.
+        static bool Reapplicable(PipelinedMessage message) => message.Origin is not { IsVoid: true };
     }
 
     /// <summary>Hands an instance without uncommitted steps back to the cache, for the regular path; returns null for the caller.</summary>
@@ -364,6 +397,12 @@ internal sealed partial class OrchestrationMessageProcessor
     private sealed record PendingEpisode(IReadOnlyList<PipelinedMessage> Messages, IReadOnlyList<OutboxMessage> Outbox, IReadOnlyList<HeldWorkItem> Held, Episode Episode, InstanceState State)
     {
         public TaskCompletionSource<Task> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Messages ignored on this step's uncommitted state (duplicates, or for a finished instance): settled with it.</summary>
+        public List<PipelinedMessage> Riders { get; } = [];
+
+        /// <summary>Everything this step decided: its messages and its riders.</summary>
+        public IEnumerable<PipelinedMessage> Applied => Messages.Concat(Riders);
     }
 }
 

@@ -175,7 +175,8 @@ internal sealed partial class OrchestrationMessageProcessor(
 
     /// <summary>
     /// The outbox messages still worth sending: not among the messages being applied, and, for work items and
-    /// timers of the current execution, without a result in the history yet.
+    /// timers, without a result in the history of the current execution or among the processed messages (a
+    /// result applied before a ContinueAsNew).
     /// </summary>
     private static List<OutboxMessage> Unresolved(InstanceState state, List<TaskMessage> applying)
     {
@@ -197,10 +198,13 @@ internal sealed partial class OrchestrationMessageProcessor(
             }
         }
 
-        return [.. state.Outbox.Where(m => !ids.Contains(m.Message.Id) && !(m.Message.ExecutionId == state.ExecutionId && m.Message.Event switch
+        var processed = state.ProcessedMessageIds.ToHashSet(StringComparer.Ordinal);
+        var current = (OutboxMessage m) => m.Message.ExecutionId == state.ExecutionId;
+        return [.. state.Outbox.Where(m => !ids.Contains(m.Message.Id) && !(m.Message.Event switch
         {
-            TaskScheduledEvent scheduled => resolved.Contains(scheduled.EventId),
-            TimerFiredEvent timer => resolved.Contains(timer.TimerId),
+            TaskScheduledEvent scheduled => (current(m) && resolved.Contains(scheduled.EventId))
+                || processed.Contains(MessageIds.ForTask(m.Message.InstanceId, m.Message.ExecutionId!, scheduled.EventId, "result")),
+            TimerFiredEvent timer => (current(m) && resolved.Contains(timer.TimerId)) || processed.Contains(m.Message.Id),
             _ => false,
         }))];
     }
