@@ -281,6 +281,42 @@ public sealed class AzureDurableScenarios() : DurableScenarios(DurableBackend.Az
         Assert.Equal(2, second.DequeueCount);
     }
 
+    [Fact]
+    public async Task SendLeasedAsync_HeldWorkItems_InvisibleUntilSettledAndAbandonedOneComesBack()
+    {
+        await using var host = await StartAsync(workers: 0);
+        var dispatcher = host.Services.GetRequiredService<StorageQueueDispatcher>();
+        var messages = Enumerable.Range(0, 3)
+            .Select(i => new TaskMessage($"held-{i}", "someone", "e1", new TaskScheduledEvent(i, DateTime.UtcNow, "Greet", $"\"{i}\"")))
+            .ToList();
+
+        // Overlapping sends, as the commits of several instances: they may share envelopes.
+        var leases = await Task.WhenAll(messages.Select(m => dispatcher.SendLeasedAsync(DispatchQueue.WorkItem, m, TimeSpan.FromSeconds(30), CancellationToken.None)));
+        Assert.Equal(messages, leases.Select(l => l.Message));
+        Assert.Null(await dispatcher.ReceiveAsync(DispatchQueue.WorkItem, TimeSpan.FromSeconds(30), CancellationToken.None));
+
+        // Settled as a held work item is: two results committed, one lost.
+        await dispatcher.CompleteAsync(leases[0], CancellationToken.None);
+        await dispatcher.CompleteAsync(leases[1], CancellationToken.None);
+        await dispatcher.AbandonAsync(leases[2], CancellationToken.None);
+
+        // The abandoned one runs again (envelope mates too, at least once); once completed, nothing is left.
+        var redelivered = new List<MessageLease> { await ReceiveAsync(dispatcher, DispatchQueue.WorkItem) };
+        while (await dispatcher.ReceiveAsync(DispatchQueue.WorkItem, TimeSpan.FromSeconds(30), CancellationToken.None) is { } more)
+        {
+            redelivered.Add(more);
+        }
+
+        Assert.Contains(redelivered, l => l.Message.Id == "held-2");
+        Assert.All(redelivered, l => Assert.Contains(l.Message, messages));
+        foreach (var lease in redelivered)
+        {
+            await dispatcher.CompleteAsync(lease, CancellationToken.None);
+        }
+
+        Assert.Null(await dispatcher.ReceiveAsync(DispatchQueue.WorkItem, TimeSpan.FromSeconds(30), CancellationToken.None));
+    }
+
     private static async Task<MessageLease> ReceiveAsync(StorageQueueDispatcher dispatcher, DispatchQueue queue = DispatchQueue.Control, TimeSpan? visibility = null)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
