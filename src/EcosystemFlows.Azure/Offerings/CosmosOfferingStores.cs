@@ -131,6 +131,32 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
     }
 
     /// <inheritdoc />
+    public async Task<string?> CloseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken)
+    {
+        var id = $"decision-{roundInstanceId}-{gateId}";
+        while (true)
+        {
+            // No answer at all (null) marks the gate closed: a claim compares the holder's answer with its own, so it fails.
+            using (var document = OfferingData.ToDocument(new DecisionDocument(roundInstanceId, gateId, "", null), id, "offeringId", offeringId, "decision"))
+            using (var response = await data.Offerings.CreateItemStreamAsync(document, new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (response.StatusCode != HttpStatusCode.Conflict)
+                {
+                    response.EnsureSuccessStatusCode();
+                    return null;
+                }
+            }
+
+            // A claim was first, or this close ran before (a retried activity); a claim released meanwhile: close again.
+            var holder = await OfferingData.ReadAsync<DecisionDocument>(data.Offerings, id, offeringId, cancellationToken).ConfigureAwait(false);
+            if (holder is not null)
+            {
+                return holder.Approve is null ? null : holder.UserId;
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public async Task ReleaseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken)
     {
         using var response = await data.Offerings.DeleteItemStreamAsync($"decision-{roundInstanceId}-{gateId}", new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false);

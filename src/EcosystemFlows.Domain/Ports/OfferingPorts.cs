@@ -64,6 +64,13 @@ public interface IOfferingStore
     /// </summary>
     Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, bool approve, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Closes an undecided gate of a round that ended (cancelled, rejected, expired), so no decision can be claimed
+    /// for it any more. Returns the approver whose claim came first: a decision accepted from them that the round
+    /// ended before applying (it raced the end), which the workflow records instead of dropping; else null.
+    /// </summary>
+    Task<string?> CloseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken);
+
     /// <summary>Undoes a claim whose decision could not be delivered, so the approver can retry.</summary>
     Task ReleaseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken);
 

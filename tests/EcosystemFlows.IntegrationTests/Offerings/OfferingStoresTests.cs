@@ -146,6 +146,24 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CloseDecision_ClaimedAndUnclaimedGates_ReturnsTheClaimantAndRefusesLaterClaims()
+    {
+        var store = new CosmosOfferingStore(_data);
+        Assert.True(await store.TryClaimDecisionAsync("off-c", "off-c", "member-contoso", "carol", true, CancellationToken.None));
+
+        var claimed = await store.CloseDecisionAsync("off-c", "off-c", "member-contoso", CancellationToken.None);
+        var unclaimed = await store.CloseDecisionAsync("off-c", "off-c", "legal", CancellationToken.None);
+        var closedAgain = await store.CloseDecisionAsync("off-c", "off-c", "legal", CancellationToken.None);
+
+        Assert.Equal("carol", claimed);
+        Assert.Null(unclaimed);
+        Assert.Null(closedAgain);
+        Assert.False(await store.TryClaimDecisionAsync("off-c", "off-c", "legal", "dave", true, CancellationToken.None));
+        Assert.False(await store.TryClaimDecisionAsync("off-c", "off-c", "legal", "dave", false, CancellationToken.None));
+        Assert.True(await store.TryClaimDecisionAsync("off-c", "off-c", "member-contoso", "carol", true, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Catalog_ClaimIsIdempotentPerOfferingAndExclusiveAcrossOfferings()
     {
         var catalog = new CosmosCatalog(_data);
