@@ -234,8 +234,17 @@ public sealed class CosmosSupportRouting(OfferingData data) : ISupportRouting
     private sealed record RoutingDocument(IReadOnlyList<SupportAssignment> Assignments, bool Ended);
 
     /// <inheritdoc />
-    public Task AssignAsync(string offeringId, IReadOnlyList<SupportAssignment> assignments, CancellationToken cancellationToken) =>
-        UpsertAsync(offeringId, new RoutingDocument(assignments, Ended: false), cancellationToken);
+    public async Task AssignAsync(string offeringId, IReadOnlyList<SupportAssignment> assignments, CancellationToken cancellationToken)
+    {
+        // Create, never replace: an assignment re-run late (its work item redelivered after a crash) must not
+        // revive routing that a cancellation or retirement has ended since.
+        using var document = OfferingData.ToDocument(new RoutingDocument(assignments, Ended: false), Id, "offeringId", offeringId, Id);
+        using var response = await data.Offerings.CreateItemStreamAsync(document, new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Conflict)
+        {
+            response.EnsureSuccessStatusCode();
+        }
+    }
 
     /// <inheritdoc />
     public async Task EndAsync(string offeringId, CancellationToken cancellationToken)

@@ -100,7 +100,10 @@ public sealed record SupportAssignment(SupportTier Tier, string OwnerPartnerId, 
 /// <summary>Support routing (who customers reach at L1, L2, L3).</summary>
 public interface ISupportRouting
 {
-    /// <summary>Replaces the offering's routing with <paramref name="assignments"/> (idempotent).</summary>
+    /// <summary>
+    /// Sets the offering's routing to <paramref name="assignments"/> once (idempotent); routing that exists already,
+    /// ended included, stays as it is, so a late re-run cannot revive ended routing.
+    /// </summary>
     Task AssignAsync(string offeringId, IReadOnlyList<SupportAssignment> assignments, CancellationToken cancellationToken);
 
     /// <summary>Ends the offering's routing (idempotent).</summary>

@@ -205,6 +205,22 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Support_AssignRunAgainAfterEnd_RoutingStaysEnded()
+    {
+        var routing = new CosmosSupportRouting(_data);
+        IReadOnlyList<SupportAssignment> assignments = [new(SupportTier.L1, "fabrikam", SupportTier.L2), new(SupportTier.L2, "northwind", SupportTier.L3), new(SupportTier.L3, "contoso", null)];
+        await routing.AssignAsync("off-late", assignments, CancellationToken.None);
+        await routing.EndAsync("off-late", CancellationToken.None);
+
+        // The assignment's work item redelivered after a crash, after the offering was retired.
+        await routing.AssignAsync("off-late", assignments, CancellationToken.None);
+
+        var current = await routing.GetAsync("off-late", CancellationToken.None);
+        Assert.True(current!.Value.Ended);
+        Assert.Equal(assignments, current.Value.Assignments);
+    }
+
+    [Fact]
     public async Task Artifacts_WriteReadOverwrite_OnAzurite()
     {
         var options = new StorageOptions { ConnectionString = LocalServices.StorageConnectionString };
