@@ -80,7 +80,8 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         }
 
         var offeringId = OfferingIdFor(organisation, idempotencyKey);
-        if (await client.GetInstanceAsync(offeringId, cancellationToken: cancellationToken) is not null)
+        // A Pending instance may have lost its start message: starting it again re-sends it (the client does).
+        if (await client.GetInstanceAsync(offeringId, cancellationToken: cancellationToken) is { RuntimeStatus: not OrchestrationRuntimeStatus.Pending })
         {
             return CommandResult.Done(offeringId);
         }
