@@ -47,6 +47,7 @@ var database = cosmos.GetDatabase($"faults{run}");
 var workload = (Api api) => new Workload(api, run, options.Seed, today, options.StageBound);
 var runs = new List<OfferingRun>();
 var kills = new Dictionary<string, int>(StringComparer.Ordinal) { ["app"] = 0, ["rabbitmq"] = 0, ["azurite"] = 0, ["cosmos"] = 0 };
+var restarts = new List<double>();
 
 // Phase 1: no faults, no duplicates (throughput baseline).
 Say($"run {run}: baseline of {options.Baseline} offerings without faults");
@@ -149,7 +150,9 @@ async Task InjectAsync(AppHost app, Workload load, int total, CancellationToken 
             await app.KillAsync();
             kills["app"]++;
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(1500)), CancellationToken.None);
+            var restart = Stopwatch.StartNew();
             await app.StartAsync(TimeSpan.FromSeconds(180));
+            restarts.Add(restart.Elapsed.TotalSeconds);
         }
         else
         {
@@ -157,7 +160,7 @@ async Task InjectAsync(AppHost app, Workload load, int total, CancellationToken 
             kills[what]++;
         }
 
-        Say($"killed and restarted {what} at {load.Finished}/{total} offerings");
+        Say($"killed and restarted {what} at {load.Finished}/{total} offerings{(what == "app" ? $" (ready again in {restarts[^1]:F1} s)" : "")}");
     }
 }
 
@@ -234,6 +237,11 @@ void Write(EndState end, Dictionary<string, List<string>> violations, IReadOnlyD
         ["runtime_status"] = new JsonObject([.. runtime.Values.GroupBy(s => s).OrderBy(g => g.Key).Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))]),
         ["service_bus_commands"] = runs.Sum(r => r.Commands.Count),
         ["kills"] = new JsonObject([.. kills.Select(k => KeyValuePair.Create(k.Key, (JsonNode?)k.Value))]),
+        ["app_restart_s"] = restarts.Count == 0 ? null : new JsonObject
+        {
+            ["median"] = Math.Round(restarts.Order().ElementAt(restarts.Count / 2), 1),
+            ["max"] = Math.Round(restarts.Max(), 1),
+        },
         ["duplicate_delivery"] = options.Duplicate,
         ["events_received"] = end.Events.Count,
         ["events_distinct"] = end.Events.Select(e => (e.Subscription, e.Id)).Distinct().Count(),

@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Purged orchestration {InstanceId}")]
     public static partial void InstancePurged(ILogger logger, string instanceId);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Re-sent the start of pending orchestration {InstanceId} on a repeated start")]
+    public static partial void StartResent(ILogger logger, string instanceId);
 }

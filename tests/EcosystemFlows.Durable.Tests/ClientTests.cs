@@ -176,6 +176,34 @@ public sealed class ClientTests
     }
 
     [Fact]
+    public async Task ScheduleNewOrchestrationInstanceAsync_RepeatedAfterTheStartMessageWasLost_ResendsTheStoredStartMessage()
+    {
+        // Arrange: the instance is stored, then the transport fails to take its start message (a storage outage).
+        var store = new InMemoryInstanceStore();
+        var dispatcher = new Mock<IMessageDispatcher>();
+        dispatcher.Setup(d => d.SendAsync(DispatchQueue.Control, It.IsAny<TaskMessage>(), It.IsAny<DateTimeOffset?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new IOException("queue service unreachable"));
+        var failing = new StoreDurableTaskClient(
+            store, dispatcher.Object, JsonDataConverter.Default, TimeProvider.System, Options.Create(new DurableTaskOptions()), NullLogger<StoreDurableTaskClient>.Instance);
+        var options = new StartOrchestrationOptions { InstanceId = "lost-start" };
+        await Assert.ThrowsAsync<IOException>(() => failing.ScheduleNewOrchestrationInstanceAsync(nameof(HelloSequenceOrchestrator), "A", options));
+        var sent = new List<TaskMessage>();
+        dispatcher.Setup(d => d.SendAsync(DispatchQueue.Control, It.IsAny<TaskMessage>(), It.IsAny<DateTimeOffset?>(), It.IsAny<CancellationToken>()))
+            .Callback<DispatchQueue, TaskMessage, DateTimeOffset?, CancellationToken>((_, m, _, _) => sent.Add(m))
+            .Returns(Task.CompletedTask);
+
+        // Act: the caller retries the start.
+        var repeated = await Assert.ThrowsAsync<OrchestrationAlreadyExistsException>(() => failing.ScheduleNewOrchestrationInstanceAsync(nameof(HelloSequenceOrchestrator), "A", options));
+
+        // Assert: the stored start message went out again, with its deterministic id.
+        Assert.Equal(OrchestrationRuntimeStatus.Pending, repeated.Status);
+        var start = Assert.Single(sent);
+        var stored = await store.GetAsync("lost-start", CancellationToken.None);
+        Assert.Equal(stored!.State.Outbox.Single().Message.Id, start.Id);
+        Assert.IsType<ExecutionStartedEvent>(start.Event);
+    }
+
+    [Fact]
     public async Task PurgeInstanceAsync_CompletedInstance_RemovesItButRefusesRunningOnes()
     {
         await using var host = await TestHosts.StartAsync();

@@ -131,6 +131,32 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
     }
 
     /// <inheritdoc />
+    public async Task<string?> CloseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken)
+    {
+        var id = $"decision-{roundInstanceId}-{gateId}";
+        while (true)
+        {
+            // No answer at all (null) marks the gate closed: a claim compares the holder's answer with its own, so it fails.
+            using (var document = OfferingData.ToDocument(new DecisionDocument(roundInstanceId, gateId, "", null), id, "offeringId", offeringId, "decision"))
+            using (var response = await data.Offerings.CreateItemStreamAsync(document, new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (response.StatusCode != HttpStatusCode.Conflict)
+                {
+                    response.EnsureSuccessStatusCode();
+                    return null;
+                }
+            }
+
+            // A claim was first, or this close ran before (a retried activity); a claim released meanwhile: close again.
+            var holder = await OfferingData.ReadAsync<DecisionDocument>(data.Offerings, id, offeringId, cancellationToken).ConfigureAwait(false);
+            if (holder is not null)
+            {
+                return holder.Approve is null ? null : holder.UserId;
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public async Task ReleaseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken)
     {
         using var response = await data.Offerings.DeleteItemStreamAsync($"decision-{roundInstanceId}-{gateId}", new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -208,8 +234,17 @@ public sealed class CosmosSupportRouting(OfferingData data) : ISupportRouting
     private sealed record RoutingDocument(IReadOnlyList<SupportAssignment> Assignments, bool Ended);
 
     /// <inheritdoc />
-    public Task AssignAsync(string offeringId, IReadOnlyList<SupportAssignment> assignments, CancellationToken cancellationToken) =>
-        UpsertAsync(offeringId, new RoutingDocument(assignments, Ended: false), cancellationToken);
+    public async Task AssignAsync(string offeringId, IReadOnlyList<SupportAssignment> assignments, CancellationToken cancellationToken)
+    {
+        // Create, never replace: an assignment re-run late (its work item redelivered after a crash) must not
+        // revive routing that a cancellation or retirement has ended since.
+        using var document = OfferingData.ToDocument(new RoutingDocument(assignments, Ended: false), Id, "offeringId", offeringId, Id);
+        using var response = await data.Offerings.CreateItemStreamAsync(document, new PartitionKey(offeringId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Conflict)
+        {
+            response.EnsureSuccessStatusCode();
+        }
+    }
 
     /// <inheritdoc />
     public async Task EndAsync(string offeringId, CancellationToken cancellationToken)

@@ -64,6 +64,13 @@ public interface IOfferingStore
     /// </summary>
     Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, bool approve, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Closes an undecided gate of a round that ended (cancelled, rejected, expired), so no decision can be claimed
+    /// for it any more. Returns the approver whose claim came first: a decision accepted from them that the round
+    /// ended before applying (it raced the end), which the workflow records instead of dropping; else null.
+    /// </summary>
+    Task<string?> CloseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken);
+
     /// <summary>Undoes a claim whose decision could not be delivered, so the approver can retry.</summary>
     Task ReleaseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken);
 
@@ -93,7 +100,10 @@ public sealed record SupportAssignment(SupportTier Tier, string OwnerPartnerId, 
 /// <summary>Support routing (who customers reach at L1, L2, L3).</summary>
 public interface ISupportRouting
 {
-    /// <summary>Replaces the offering's routing with <paramref name="assignments"/> (idempotent).</summary>
+    /// <summary>
+    /// Sets the offering's routing to <paramref name="assignments"/> once (idempotent); routing that exists already,
+    /// ended included, stays as it is, so a late re-run cannot revive ended routing.
+    /// </summary>
     Task AssignAsync(string offeringId, IReadOnlyList<SupportAssignment> assignments, CancellationToken cancellationToken);
 
     /// <summary>Ends the offering's routing (idempotent).</summary>

@@ -166,6 +166,15 @@ internal sealed class StoreDurableTaskClient(
         var existing = await store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false);
         if (existing is { State.Status: var status } && !status.IsTerminal())
         {
+            if (existing.State is { Status: OrchestrationRuntimeStatus.Pending, Outbox: [{ Message.Event: ExecutionStartedEvent } stored] })
+            {
+                // Stored but not started: the start message may never have reached the queue (the transport failed
+                // after the commit, and the caller is retrying). Re-send it; its id is deterministic, so a worker
+                // that has it already discards this copy. Without this the accepted start would wait forever.
+                await dispatcher.SendAsync(stored.Queue, DurableTelemetry.Stamp(stored.Message, stored.VisibleAt, timeProvider), stored.VisibleAt, cancellationToken).ConfigureAwait(false);
+                Log.StartResent(logger, instanceId);
+            }
+
             throw new OrchestrationAlreadyExistsException(instanceId, status);
         }
 

@@ -45,7 +45,7 @@ internal sealed class InMemoryPorts : IPartnerDirectory, IOfferingStore, ICatalo
     public Task<Page<Partner>> ListAsync(string? continuationToken, int pageSize, CancellationToken cancellationToken) =>
         Task.FromResult(PageOf(Partners.Values.OrderBy(p => p.PartnerId, StringComparer.Ordinal), continuationToken, pageSize));
 
-    public Dictionary<string, (string UserId, bool Approve)> Decisions { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, (string UserId, bool? Approve)> Decisions { get; } = new(StringComparer.Ordinal);
 
     public Task<bool> TryClaimDecisionAsync(string offeringId, string roundInstanceId, string gateId, string userId, bool approve, CancellationToken cancellationToken)
     {
@@ -53,6 +53,22 @@ internal sealed class InMemoryPorts : IPartnerDirectory, IOfferingStore, ICatalo
         {
             var claim = Decisions.TryAdd($"{roundInstanceId}/{gateId}", (userId, approve)) || Decisions[$"{roundInstanceId}/{gateId}"] == (userId, approve);
             return Task.FromResult(claim);
+        }
+    }
+
+    public Task<string?> CloseDecisionAsync(string offeringId, string roundInstanceId, string gateId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            // A null answer marks the gate closed, as in the Cosmos store.
+            var key = $"{roundInstanceId}/{gateId}";
+            if (Decisions.TryGetValue(key, out var holder))
+            {
+                return Task.FromResult<string?>(holder.Approve is null ? null : holder.UserId);
+            }
+
+            Decisions[key] = ("", null);
+            return Task.FromResult<string?>(null);
         }
     }
 
@@ -183,10 +199,21 @@ internal sealed class InMemoryPorts : IPartnerDirectory, IOfferingStore, ICatalo
         return Task.CompletedTask;
     }
 
+    /// <summary>How many support assignments fail next with <see cref="SupportFailure"/> (a dependency that is down).</summary>
+    public int FailSupportAssignments { get; set; }
+
+    public Exception SupportFailure { get; set; } = new HttpRequestException("connection refused");
+
     public Task AssignAsync(string offeringId, IReadOnlyList<SupportAssignment> assignments, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
+            if (FailSupportAssignments > 0)
+            {
+                FailSupportAssignments--;
+                throw SupportFailure;
+            }
+
             Support[offeringId] = assignments;
         }
 

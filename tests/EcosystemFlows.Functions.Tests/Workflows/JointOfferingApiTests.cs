@@ -104,6 +104,27 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Amend_TermsAlreadyInForce_Is409AndStartsNoRound()
+    {
+        // A retried amendment whose first attempt went through asks for the terms now in force.
+        var alice = Client("alice", "contoso", Roles.Partner, Roles.Approver);
+        var id = await StartedOfferingAsync(alice);
+        foreach (var (user, org, gate) in new[] { ("alice", "contoso", "member-contoso"), ("grace", "northwind", "member-northwind"), ("dan", "fabrikam", "member-fabrikam"), ("carol", "contoso", "sponsor"), ("ivan", "contoso", "legal") })
+        {
+            using var decided = await SignOffAsync(Client(user, org, Roles.Approver), id, gate, true, Examples.Terms().TermsHash);
+            Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
+        }
+
+        await WaitForStageAsync(alice, id, OfferingStage.Launched);
+
+        using var amended = await alice.PostAsJsonAsync($"/api/offerings/{id}/amendments", new AmendmentRequest(Examples.Terms()), Json);
+
+        Assert.Equal(HttpStatusCode.Conflict, amended.StatusCode);
+        var view = await alice.GetFromJsonAsync<OfferingView>($"/api/offerings/{id}", Json);
+        Assert.Equal(OfferingStage.Launched, view!.Stage);
+    }
+
+    [Fact]
     public async Task SignOff_SecondDecisionWrongApproverOrOldTerms_AreRefused()
     {
         var id = await StartedOfferingAsync(Client("alice", "contoso", Roles.Partner));

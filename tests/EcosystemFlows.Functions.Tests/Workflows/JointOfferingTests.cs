@@ -211,6 +211,65 @@ public sealed class JointOfferingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancel_RacingAcceptedSignOffs_RecordsEachAsIgnoredAndClosesTheRest()
+    {
+        // Arrange: two decisions accepted (claimed, as the sign-off command does) whose events never reach the
+        // round before the cancel ends it: they arrive with it, after it, or are still in flight.
+        await StartAsync();
+        var gates = (await StatusAsync()).Gates;
+        var hash = Examples.Terms().TermsHash;
+        foreach (var gate in gates.Take(2))
+        {
+            Assert.True(await _ports.TryClaimDecisionAsync(OfferingId, OfferingId, gate.GateId, gate.Approvers[0], true, CancellationToken.None));
+        }
+
+        // Act
+        await RaiseAsync(OfferingId, new CancelRequest("contoso", "alice", "partner left"), OfferingEvents.Cancel);
+        await _host.WaitForCompletionAsync(OfferingId);
+        await RaiseAsync(OfferingId, new SignOffDecision(gates[0].GateId, gates[0].Approvers[0], true, null, hash));
+
+        // Assert: each accepted decision is on the audit trail before the cancellation; no gate can be claimed any more.
+        var audit = _ports.Audit[OfferingId];
+        Assert.Equal("offering.cancelled", audit[^1].Action);
+        foreach (var gate in gates.Take(2))
+        {
+            Assert.Single(audit, a => a.Action == "signoff.ignored" && a.Actor == gate.Approvers[0] && a.Detail.Contains(gate.GateId, StringComparison.Ordinal));
+        }
+
+        Assert.Equal(2, audit.Count(a => a.Action == "signoff.ignored"));
+        Assert.False(await _ports.TryClaimDecisionAsync(OfferingId, OfferingId, gates[^1].GateId, gates[^1].Approvers[0], true, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Run_SupportRoutingBrieflyUnreachable_RetriesAndLaunches()
+    {
+        await StartAsync();
+        _ports.FailSupportAssignments = 3;
+
+        await ApproveAllAsync(OfferingId);
+        await _host.AdvanceTimeAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(OfferingStage.Launched, (await StatusAsync()).Stage);
+        Assert.Equal(0, _ports.FailSupportAssignments);
+        Assert.Equal(3, _ports.Support[OfferingId].Count);
+        Assert.Equal("offering.launched", _ports.EventTypes(OfferingId)[^1]);
+    }
+
+    [Fact]
+    public async Task Run_SupportRoutingRefusesWithADefect_FailsWithoutRetrying()
+    {
+        await StartAsync();
+        _ports.FailSupportAssignments = 3;
+        _ports.SupportFailure = new InvalidOperationException("unknown support tier");
+
+        await ApproveAllAsync(OfferingId);
+        var result = await _host.WaitForCompletionAsync(OfferingId);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, result.RuntimeStatus);
+        Assert.Equal(2, _ports.FailSupportAssignments);
+    }
+
+    [Fact]
     public async Task Cancel_AfterApprovalBeforeLaunch_RetiresTheDraftSku()
     {
         await StartAsync();

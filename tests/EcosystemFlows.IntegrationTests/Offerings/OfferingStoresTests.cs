@@ -146,6 +146,24 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CloseDecision_ClaimedAndUnclaimedGates_ReturnsTheClaimantAndRefusesLaterClaims()
+    {
+        var store = new CosmosOfferingStore(_data);
+        Assert.True(await store.TryClaimDecisionAsync("off-c", "off-c", "member-contoso", "carol", true, CancellationToken.None));
+
+        var claimed = await store.CloseDecisionAsync("off-c", "off-c", "member-contoso", CancellationToken.None);
+        var unclaimed = await store.CloseDecisionAsync("off-c", "off-c", "legal", CancellationToken.None);
+        var closedAgain = await store.CloseDecisionAsync("off-c", "off-c", "legal", CancellationToken.None);
+
+        Assert.Equal("carol", claimed);
+        Assert.Null(unclaimed);
+        Assert.Null(closedAgain);
+        Assert.False(await store.TryClaimDecisionAsync("off-c", "off-c", "legal", "dave", true, CancellationToken.None));
+        Assert.False(await store.TryClaimDecisionAsync("off-c", "off-c", "legal", "dave", false, CancellationToken.None));
+        Assert.True(await store.TryClaimDecisionAsync("off-c", "off-c", "member-contoso", "carol", true, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Catalog_ClaimIsIdempotentPerOfferingAndExclusiveAcrossOfferings()
     {
         var catalog = new CosmosCatalog(_data);
@@ -184,6 +202,22 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
         Assert.Equal(assignments, assigned!.Value.Assignments);
         Assert.False(assigned.Value.Ended);
         Assert.True(ended!.Value.Ended);
+    }
+
+    [Fact]
+    public async Task Support_AssignRunAgainAfterEnd_RoutingStaysEnded()
+    {
+        var routing = new CosmosSupportRouting(_data);
+        IReadOnlyList<SupportAssignment> assignments = [new(SupportTier.L1, "fabrikam", SupportTier.L2), new(SupportTier.L2, "northwind", SupportTier.L3), new(SupportTier.L3, "contoso", null)];
+        await routing.AssignAsync("off-late", assignments, CancellationToken.None);
+        await routing.EndAsync("off-late", CancellationToken.None);
+
+        // The assignment's work item redelivered after a crash, after the offering was retired.
+        await routing.AssignAsync("off-late", assignments, CancellationToken.None);
+
+        var current = await routing.GetAsync("off-late", CancellationToken.None);
+        Assert.True(current!.Value.Ended);
+        Assert.Equal(assignments, current.Value.Assignments);
     }
 
     [Fact]

@@ -24,6 +24,12 @@ public sealed record RetireSkuInput(string CatalogId, string SkuCode);
 
 public sealed record WriteOfferingSheetInput(string OfferingId, OfferingTerms Terms, string SkuCode, DateTime At);
 
+/// <summary>The gates of a sign-off round (instance <paramref name="RoundInstanceId"/>) still undecided when it ended.</summary>
+public sealed record CloseRoundInput(string OfferingId, string RoundInstanceId, IReadOnlyList<string> GateIds);
+
+/// <summary>A decision accepted from <paramref name="UserId"/> for a gate whose round ended before applying it.</summary>
+public sealed record LateDecision(string GateId, string UserId);
+
 /// <summary>One state transition: audit entry, snapshot and event, all keyed by <paramref name="EventId"/>.</summary>
 public sealed record TransitionInput(
     string OfferingId,
@@ -120,6 +126,29 @@ public sealed class RecordTransitionActivity(IOfferingStore offerings, IEventPub
         };
         await events.PublishAsync(publication, WorkflowJsonContext.Default.OfferingEventData, CancellationToken.None);
         return true;
+    }
+}
+
+/// <summary>
+/// Closes the undecided gates of a round that ended, so no decision is accepted for them any more, and returns
+/// the decisions that were accepted (claimed) but raced the end: the workflow records them instead of dropping them.
+/// </summary>
+public sealed class CloseRoundActivity(IOfferingStore offerings) : TaskActivity<CloseRoundInput, IReadOnlyList<LateDecision>>
+{
+    /// <inheritdoc />
+    public override async Task<IReadOnlyList<LateDecision>> RunAsync(TaskActivityContext context, CloseRoundInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var late = new List<LateDecision>();
+        foreach (var gateId in input.GateIds)
+        {
+            if (await offerings.CloseDecisionAsync(input.OfferingId, input.RoundInstanceId, gateId, CancellationToken.None) is { } userId)
+            {
+                late.Add(new LateDecision(gateId, userId));
+            }
+        }
+
+        return late;
     }
 }
 
@@ -238,6 +267,7 @@ public static class JointOfferingRegistration
             .AddActivity<VerifyPartnerActivity>()
             .AddActivity<CheckConflictsActivity>()
             .AddActivity<RecordTransitionActivity>()
+            .AddActivity<CloseRoundActivity>()
             .AddActivity<CreateSkuActivity>()
             .AddActivity<AssignSupportActivity>()
             .AddActivity<EndSupportActivity>()

@@ -80,7 +80,8 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         }
 
         var offeringId = OfferingIdFor(organisation, idempotencyKey);
-        if (await client.GetInstanceAsync(offeringId, cancellationToken: cancellationToken) is not null)
+        // A Pending instance may have lost its start message: starting it again re-sends it (the client does).
+        if (await client.GetInstanceAsync(offeringId, cancellationToken: cancellationToken) is { RuntimeStatus: not OrchestrationRuntimeStatus.Pending })
         {
             return CommandResult.Done(offeringId);
         }
@@ -180,10 +181,10 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
     }
 
     public async Task<CommandResult> CancelAsync(Actor actor, string offeringId, string? reason, CancellationToken cancellationToken) =>
-        InvalidReason(reason) ?? await RaiseForInitiatorAsync(actor, offeringId, IsBeforeLaunch, OfferingEvents.Cancel, org => new CancelRequest(org, actor.UserId, reason), cancellationToken);
+        InvalidReason(reason) ?? await RaiseForInitiatorAsync(actor, offeringId, o => IsBeforeLaunch(o.Stage), OfferingEvents.Cancel, org => new CancelRequest(org, actor.UserId, reason), cancellationToken);
 
     public async Task<CommandResult> RetireAsync(Actor actor, string offeringId, string? reason, CancellationToken cancellationToken) =>
-        InvalidReason(reason) ?? await RaiseForInitiatorAsync(actor, offeringId, s => s == OfferingStage.Launched, OfferingEvents.Retire, org => new RetireRequest(org, actor.UserId, reason), cancellationToken);
+        InvalidReason(reason) ?? await RaiseForInitiatorAsync(actor, offeringId, o => o.Stage == OfferingStage.Launched, OfferingEvents.Retire, org => new RetireRequest(org, actor.UserId, reason), cancellationToken);
 
     public async Task<CommandResult> AmendAsync(Actor actor, string offeringId, OfferingTerms? terms, CancellationToken cancellationToken)
     {
@@ -195,7 +196,9 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         var errors = await ValidateAsync(terms, cancellationToken);
         return errors.Count > 0
             ? CommandResult.Invalid("The amended terms are not valid", errors)
-            : await RaiseForInitiatorAsync(actor, offeringId, s => s == OfferingStage.Launched, OfferingEvents.Amend, org => new AmendRequest(org, actor.UserId, terms), cancellationToken);
+            // Terms already in force: a retried request whose first attempt went through (its answer lost in a
+            // crash) must not start a second amendment round nobody will sign.
+            : await RaiseForInitiatorAsync(actor, offeringId, o => o.Stage == OfferingStage.Launched && o.TermsHash != terms.TermsHash, OfferingEvents.Amend, org => new AmendRequest(org, actor.UserId, terms), cancellationToken);
     }
 
     /// <summary>The offering if the actor's organisation is a member of it; null for missing and foreign alike.</summary>
@@ -240,7 +243,7 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
     }
 
     private async Task<CommandResult> RaiseForInitiatorAsync(
-        Actor actor, string offeringId, Func<OfferingStage, bool> allowedIn, string eventName, Func<string, object> payload, CancellationToken cancellationToken)
+        Actor actor, string offeringId, Func<OfferingView, bool> allowed, string eventName, Func<string, object> payload, CancellationToken cancellationToken)
     {
         if (!actor.Has(Roles.Partner))
         {
@@ -257,9 +260,9 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
             return CommandResult.Refused(StatusCodes.Status403Forbidden, "Initiator only", $"Only the initiating organisation '{offering.InitiatingPartnerId}' may do this.");
         }
 
-        if (!allowedIn(offering.Stage))
+        if (!allowed(offering))
         {
-            return CommandResult.Refused(StatusCodes.Status409Conflict, "Not in this stage", $"The offering is {offering.Stage}.");
+            return CommandResult.Refused(StatusCodes.Status409Conflict, "Not in this state", $"The offering is {offering.Stage} with terms '{offering.TermsHash}'.");
         }
 
         await client.RaiseEventAsync(offeringId, eventName, payload(actor.Organisation!), cancellationToken);

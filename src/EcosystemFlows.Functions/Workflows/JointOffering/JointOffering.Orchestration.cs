@@ -28,7 +28,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         var journal = new OfferingJournal(context, input.OfferingId, input.InitiatingPartnerId, input.Terms, sequence: 0);
         var terms = input.Terms;
         journal.Show(OfferingStage.Validating);
-        var validation = await context.CallActivityAsync<ValidationOutcome>(nameof(ValidateOfferingActivity), new ValidateOfferingInput(input.OfferingId, terms));
+        var validation = await context.CallActivityAsync<ValidationOutcome>(nameof(ValidateOfferingActivity), new ValidateOfferingInput(input.OfferingId, terms), DependencyRetry.Options);
         await journal.RecordAsync("offering.submitted", input.InitiatedBy, $"{terms.Name} submitted with terms {terms.TermsHash}");
         if (validation.Errors.Count > 0)
         {
@@ -38,7 +38,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
 
         journal.Show(OfferingStage.VerifyingPartners);
         var verifications = await Task.WhenAll(terms.Members.Select(m =>
-            context.CallActivityAsync<MemberVerification>(nameof(VerifyPartnerActivity), new VerifyPartnerInput(m.PartnerId, terms))));
+            context.CallActivityAsync<MemberVerification>(nameof(VerifyPartnerActivity), new VerifyPartnerInput(m.PartnerId, terms), DependencyRetry.Options)));
         foreach (var verification in verifications)
         {
             var failed = verification.Findings.Count > 0;
@@ -55,7 +55,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         }
 
         journal.Show(OfferingStage.CheckingConflicts);
-        var conflicts = await context.CallActivityAsync<IReadOnlyList<string>>(nameof(CheckConflictsActivity), new CheckConflictsInput(input.OfferingId, terms));
+        var conflicts = await context.CallActivityAsync<IReadOnlyList<string>>(nameof(CheckConflictsActivity), new CheckConflictsInput(input.OfferingId, terms), DependencyRetry.Options);
         var gates = validation.Gates;
         if (conflicts.Count > 0 && validation.ConflictReviewGate is { } review)
         {
@@ -77,7 +77,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         await journal.RecordAsync("offering.approved", "system", $"all {gates.Count} gates signed terms {terms.TermsHash}");
 
         journal.Show(OfferingStage.CreatingSku);
-        var sku = await context.CallActivityAsync<string>(nameof(CreateSkuActivity), new CreateSkuInput(input.OfferingId, terms.CatalogId, terms.Category));
+        var sku = await context.CallActivityAsync<string>(nameof(CreateSkuActivity), new CreateSkuInput(input.OfferingId, terms.CatalogId, terms.Category), DependencyRetry.Options);
         journal.SkuCode = sku;
         await journal.RecordAsync("sku.created", "system", $"{sku} in catalog {terms.CatalogId}");
         if (await CancelRequestedAsync(context) is { } afterSku)
@@ -86,7 +86,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         }
 
         journal.Show(OfferingStage.AssigningSupport);
-        await context.CallActivityAsync(nameof(AssignSupportActivity), new AssignSupportInput(input.OfferingId, terms.SupportPlan));
+        await context.CallActivityAsync(nameof(AssignSupportActivity), new AssignSupportInput(input.OfferingId, terms.SupportPlan), DependencyRetry.Options);
         await journal.RecordAsync("support.assigned", "system", $"L1 {terms.SupportPlan.L1Owner} → L2 {terms.SupportPlan.L2Owner} → L3 {terms.SupportPlan.L3Owner}");
         if (await CancelRequestedAsync(context) is { } afterSupport)
         {
@@ -94,7 +94,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         }
 
         journal.Show(OfferingStage.Launching);
-        await context.CallActivityAsync(nameof(WriteOfferingSheetActivity), new WriteOfferingSheetInput(input.OfferingId, terms, sku, context.CurrentUtcDateTime));
+        await context.CallActivityAsync(nameof(WriteOfferingSheetActivity), new WriteOfferingSheetInput(input.OfferingId, terms, sku, context.CurrentUtcDateTime), DependencyRetry.Options);
         journal.Show(OfferingStage.Launched);
         await journal.RecordAsync("offering.launched", "system", $"{terms.Name} launched as {sku}");
 
@@ -116,14 +116,14 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         if (retire.IsCompletedSuccessfully)
         {
             var request = await retire;
-            await context.CallActivityAsync(nameof(RetireSkuActivity), new RetireSkuInput(live.Terms.CatalogId, live.SkuCode));
-            await context.CallActivityAsync(nameof(EndSupportActivity), input.OfferingId);
+            await context.CallActivityAsync(nameof(RetireSkuActivity), new RetireSkuInput(live.Terms.CatalogId, live.SkuCode), DependencyRetry.Options);
+            await context.CallActivityAsync(nameof(EndSupportActivity), input.OfferingId, DependencyRetry.Options);
             return await journal.EndAsync(OfferingStage.Retired, "offering.retired", request.UserId, request.Reason ?? "retired");
         }
 
         var amendment = await amend;
         journal.Show(OfferingStage.Amending);
-        var validation = await context.CallActivityAsync<ValidationOutcome>(nameof(ValidateOfferingActivity), new ValidateOfferingInput(input.OfferingId, amendment.Terms));
+        var validation = await context.CallActivityAsync<ValidationOutcome>(nameof(ValidateOfferingActivity), new ValidateOfferingInput(input.OfferingId, amendment.Terms), DependencyRetry.Options);
         var accepted = validation.Errors.Count == 0 && amendment.Terms.CatalogId == live.Terms.CatalogId;
         var terms = live.Terms;
         if (!accepted)
@@ -147,7 +147,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
             {
                 terms = amendment.Terms;
                 journal.Terms = terms;
-                await context.CallActivityAsync(nameof(WriteOfferingSheetActivity), new WriteOfferingSheetInput(input.OfferingId, terms, live.SkuCode, context.CurrentUtcDateTime));
+                await context.CallActivityAsync(nameof(WriteOfferingSheetActivity), new WriteOfferingSheetInput(input.OfferingId, terms, live.SkuCode, context.CurrentUtcDateTime), DependencyRetry.Options);
                 journal.Show(OfferingStage.Launched);
                 await journal.RecordAsync("offering.amended", amendment.UserId, $"terms {terms.TermsHash} in force");
             }
@@ -180,10 +180,10 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         // Compensate in reverse order of the steps taken.
         if (supportAssigned)
         {
-            await context.CallActivityAsync(nameof(EndSupportActivity), journal.OfferingId);
+            await context.CallActivityAsync(nameof(EndSupportActivity), journal.OfferingId, DependencyRetry.Options);
         }
 
-        await context.CallActivityAsync(nameof(RetireSkuActivity), new RetireSkuInput(journal.Terms.CatalogId, journal.SkuCode!));
+        await context.CallActivityAsync(nameof(RetireSkuActivity), new RetireSkuInput(journal.Terms.CatalogId, journal.SkuCode!), DependencyRetry.Options);
         return await journal.EndAsync(OfferingStage.Cancelled, "offering.cancelled", request.UserId, request.Reason ?? "cancelled by the initiating partner");
     }
 
@@ -259,7 +259,7 @@ internal static class SignOffRound
             {
                 var request = await cancel;
                 journal.LastActor = request.UserId;
-                return new RoundOutcome(OfferingStage.Cancelled, request.Reason ?? "cancelled by the initiating partner", [.. states.Values]);
+                return await EndAsync(context, journal, states, OfferingStage.Cancelled, request.Reason ?? "cancelled by the initiating partner");
             }
 
             if (decision.IsCompletedSuccessfully)
@@ -267,7 +267,7 @@ internal static class SignOffRound
                 var signOff = await decision;
                 if (await ApplyAsync(journal, states, signOff, termsHash, start, context.CurrentUtcDateTime) is { } rejection)
                 {
-                    return new RoundOutcome(OfferingStage.Rejected, rejection, [.. states.Values]);
+                    return await EndAsync(context, journal, states, OfferingStage.Rejected, rejection);
                 }
 
                 journal.ShowRound(states.Values, deadline, escalated);
@@ -284,7 +284,7 @@ internal static class SignOffRound
 
             if (escalated)
             {
-                return new RoundOutcome(OfferingStage.Expired, $"deadline {deadline:O} passed after escalation; pending: {pending}", [.. states.Values]);
+                return await EndAsync(context, journal, states, OfferingStage.Expired, $"deadline {deadline:O} passed after escalation; pending: {pending}");
             }
 
             escalated = true;
@@ -295,6 +295,25 @@ internal static class SignOffRound
         }
 
         return new RoundOutcome(OfferingStage.AwaitingSignOffs, null, [.. states.Values]);
+    }
+
+    /// <summary>
+    /// Ends a round before every gate was decided: closes the undecided gates, so later decisions are refused
+    /// visibly, and records each decision that was accepted but raced the end (it arrived with or after the
+    /// cancellation, rejection or deadline), so an accepted command is never silently dropped.
+    /// </summary>
+    private static async Task<RoundOutcome> EndAsync(
+        TaskOrchestrationContext context, OfferingJournal journal, Dictionary<string, GateState> states, OfferingStage stage, string reason)
+    {
+        var undecided = states.Values.Where(s => s.State == "Pending").Select(s => s.GateId).ToList();
+        var late = await context.CallActivityAsync<IReadOnlyList<LateDecision>>(
+            nameof(CloseRoundActivity), new CloseRoundInput(journal.OfferingId, context.InstanceId, undecided), DependencyRetry.Options);
+        foreach (var decision in late)
+        {
+            await journal.RecordAsync("signoff.ignored", decision.UserId, $"{decision.GateId}: the decision arrived after the round ended ({stage.ToString().ToLowerInvariant()})");
+        }
+
+        return new RoundOutcome(stage, reason, [.. states.Values]);
     }
 
     /// <summary>Applies a decision; returns the rejection reason when the gate was rejected.</summary>
@@ -390,7 +409,7 @@ internal sealed class OfferingJournal(TaskOrchestrationContext context, string o
             Sequence,
             context.CurrentUtcDateTime,
             actor,
-            detail));
+            detail), DependencyRetry.Options);
     }
 
     public async Task<JointOfferingResult> EndAsync(OfferingStage stage, string eventType, string actor, string? reason)

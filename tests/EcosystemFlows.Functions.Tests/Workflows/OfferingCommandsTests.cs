@@ -1,0 +1,40 @@
+using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.Durable;
+using EcosystemFlows.Functions.Security;
+using EcosystemFlows.Functions.Workflows.JointOffering;
+using Moq;
+
+namespace EcosystemFlows.Functions.Tests.Workflows;
+
+/// <summary>Command rules that need a client in a particular state, with a mocked <see cref="DurableTaskClient"/>.</summary>
+public sealed class OfferingCommandsTests
+{
+    [Theory]
+    [InlineData(OrchestrationRuntimeStatus.Pending, 1)]
+    [InlineData(OrchestrationRuntimeStatus.Running, 0)]
+    public async Task StartAsync_RepeatedForAnExistingInstance_StartsAgainOnlyWhilePending(OrchestrationRuntimeStatus status, int starts)
+    {
+        // Arrange: the first start stored the instance; a Pending one may have lost its start message.
+        var ports = new InMemoryPorts();
+        foreach (var partner in Examples.Partners().Values)
+        {
+            ports.Partners[partner.PartnerId] = partner;
+        }
+
+        var client = new Mock<DurableTaskClient>();
+        client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((string id, bool _, CancellationToken _) => new OrchestrationMetadata { Name = nameof(JointOfferingOrchestrator), InstanceId = id, Version = "1.0", RuntimeStatus = status });
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new OrchestrationAlreadyExistsException("x", status));
+        var commands = new OfferingCommands(client.Object, ports, ports, TimeProvider.System);
+
+        // Act
+        var result = await commands.StartAsync(new Actor("alice", "contoso", [Roles.Partner]), "key-1", Examples.Terms(), 30, CancellationToken.None);
+
+        // Assert: the same answer either way; only the Pending instance is started again (which re-sends its start).
+        Assert.Equal(CommandResult.Done(OfferingCommands.OfferingIdFor("contoso", "key-1")), result);
+        client.Verify(
+            c => c.ScheduleNewOrchestrationInstanceAsync(nameof(JointOfferingOrchestrator), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()),
+            Times.Exactly(starts));
+    }
+}
