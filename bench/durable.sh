@@ -10,6 +10,6 @@ cd "$root"
 eng/services.sh start azurite cosmos
 dotnet build bench/EcosystemFlows.Bench.Durable/EcosystemFlows.Bench.Durable.csproj -c Release -nologo -v quiet
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if ! git diff --quiet HEAD -- src bench 2>/dev/null; then commit="$commit-dirty"; fi
+if ! git diff --quiet HEAD -- src bench ':!bench/results' 2>/dev/null; then commit="$commit-dirty"; fi
 dotnet bench/EcosystemFlows.Bench.Durable/bin/Release/net10.0/EcosystemFlows.Bench.Durable.dll \
   --out bench/results/durable.json --merge bench/results/latest.json --commit "$commit" "$@"
