@@ -10,7 +10,7 @@ cd "$root"
 eng/services.sh start rabbitmq
 dotnet build bench/EcosystemFlows.Bench/EcosystemFlows.Bench.csproj -c Release -nologo -v quiet
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if ! git diff --quiet HEAD -- src bench 2>/dev/null; then commit="$commit-dirty"; fi
+if ! git diff --quiet HEAD -- src bench ':!bench/results' 2>/dev/null; then commit="$commit-dirty"; fi
 dotnet bench/EcosystemFlows.Bench/bin/Release/net10.0/EcosystemFlows.Bench.dll \
   --out bench/results/latest.json --commit "$commit" "$@"
 "$root/bench/durable.sh"

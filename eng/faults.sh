@@ -44,6 +44,6 @@ trap stop_services EXIT
 dotnet build src/EcosystemFlows.Functions -c Release -nologo -v quiet
 dotnet build bench/EcosystemFlows.Bench.Faults -c Release -nologo -v quiet
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if ! git diff --quiet HEAD -- src bench eng 2>/dev/null; then commit="$commit-dirty"; fi
+if ! git diff --quiet HEAD -- src bench eng ':!bench/results' 2>/dev/null; then commit="$commit-dirty"; fi
 dotnet bench/EcosystemFlows.Bench.Faults/bin/Release/net10.0/EcosystemFlows.Bench.Faults.dll \
   --root "$root" --out bench/results/faults.json --commit "$commit" "${profile[@]}" "$@"
