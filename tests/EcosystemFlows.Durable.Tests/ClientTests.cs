@@ -176,6 +176,43 @@ public sealed class ClientTests
     }
 
     [Fact]
+    public async Task GetInstanceAsync_PolledStatus_ReadsTheStatusNotTheHistory()
+    {
+        var state = new InstanceState
+        {
+            InstanceId = "polled", ExecutionId = "e1", Name = "Flow", Version = "", Status = OrchestrationRuntimeStatus.Running, CustomStatus = "\"step 2\"",
+        };
+        var store = new Mock<IInstanceStore>(MockBehavior.Strict);
+        store.Setup(s => s.GetStatusAsync("polled", It.IsAny<CancellationToken>())).ReturnsAsync(state);
+        var client = new StoreDurableTaskClient(
+            store.Object, new InMemoryDispatcher(TimeProvider.System), JsonDataConverter.Default, TimeProvider.System, Options.Create(new DurableTaskOptions()), NullLogger<StoreDurableTaskClient>.Instance);
+
+        var metadata = await client.GetInstanceAsync("polled", getInputsAndOutputs: true);
+
+        Assert.Equal("step 2", metadata!.ReadCustomStatusAs<string>());
+        store.Verify(s => s.GetStatusAsync("polled", It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public void StatusOptions_DocumentWithHistory_SkipsTheBulkyMembersAndKeepsTheRest()
+    {
+        var state = new InstanceState
+        {
+            InstanceId = "i", ExecutionId = "e1", Name = "Flow", Version = "2", Status = OrchestrationRuntimeStatus.Completed,
+            Input = "\"in\"", Output = "\"out\"", CustomStatus = "\"done\"", CreatedTime = new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc),
+            History = [new ExecutionStartedEvent(-1, DateTime.UnixEpoch, "Flow", "2", "\"in\"", "e1", null), new ExecutionCompletedEvent(1, DateTime.UnixEpoch, OrchestrationRuntimeStatus.Completed, "\"out\"", null)],
+            ProcessedMessageIds = ["m1", "m2"],
+        };
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(state, DurableJson.Options);
+
+        var status = System.Text.Json.JsonSerializer.Deserialize<InstanceState>(json, DurableJson.StatusOptions)!;
+
+        Assert.Empty(status.History);
+        Assert.Empty(status.ProcessedMessageIds);
+        Assert.Equal(state.WithoutBulk(), status);
+    }
+
+    [Fact]
     public async Task ScheduleNewOrchestrationInstanceAsync_RepeatedAfterTheStartMessageWasLost_ResendsTheStoredStartMessage()
     {
         // Arrange: the instance is stored, then the transport fails to take its start message (a storage outage).

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using EcosystemFlows.Durable.History;
 using EcosystemFlows.Durable.Ports;
 using global::Azure;
@@ -39,36 +40,43 @@ public sealed class CosmosInstanceStore : IInstanceStore
     /// <inheritdoc />
     public async Task<StoredInstance?> GetAsync(string instanceId, CancellationToken cancellationToken)
     {
-        await _hub.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-
         // A newer commit may delete the blob between reading the document and the blob: read again then.
         for (var attempt = 0; ; attempt++)
         {
-            using var response = await _hub.Instances.ReadItemStreamAsync(instanceId, new PartitionKey(instanceId), cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.NotFound)
+            if (await ReadDocumentAsync(instanceId, cancellationToken).ConfigureAwait(false) is not var (document, etag))
             {
                 return null;
             }
 
-            EnsureSuccess(response, "read", instanceId);
-            var document = await JsonNode.ParseAsync(response.Content, cancellationToken: cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"Instance document '{instanceId}' is empty.");
-            var etag = response.Headers.ETag;
-            if (document[PayloadBlobProperty]?.GetValue<string>() is not { } blobName)
+            if (PayloadBlobOf(document) is not { } blobName)
             {
-                return new StoredInstance(ToState(document), etag);
+                return new StoredInstance(Deserialize(document, DurableJson.Options), etag);
             }
 
             try
             {
                 var blob = await _hub.Payloads.GetBlobClient(blobName).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
                 Remember(etag, blobName);
-                return new StoredInstance(Deserialize(blob.Value.Content.ToString()), etag);
+                return new StoredInstance(Deserialize(blob.Value.Content.ToMemory(), DurableJson.Options), etag);
             }
             catch (RequestFailedException ex) when (ex.Status == 404 && attempt < 5)
             {
             }
         }
+    }
+
+    /// <inheritdoc />
+    public async Task<InstanceState?> GetStatusAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        if (await ReadDocumentAsync(instanceId, cancellationToken).ConfigureAwait(false) is not var (document, _))
+        {
+            return null;
+        }
+
+        // An offloaded document may have dropped its input, output and custom status too: those come from the blob.
+        return PayloadBlobOf(document) is null
+            ? Deserialize(document, DurableJson.StatusOptions).WithoutBulk()
+            : (await GetAsync(instanceId, cancellationToken).ConfigureAwait(false))?.State.WithoutBulk();
     }
 
     /// <inheritdoc />
@@ -198,7 +206,7 @@ public sealed class CosmosInstanceStore : IInstanceStore
             {
                 if (item is not null)
                 {
-                    results.Add((ToState(item) with { History = [], Inbox = [], Outbox = [] }, item["sortKey"]!.GetValue<string>()));
+                    results.Add((ToState(item).WithoutBulk(), item["sortKey"]!.GetValue<string>()));
                 }
             }
         }
@@ -217,7 +225,7 @@ public sealed class CosmosInstanceStore : IInstanceStore
         {
             blobName = $"{InstancePrefix(state.InstanceId)}{Guid.NewGuid():N}.json";
             await _hub.Payloads.GetBlobClient(blobName).UploadAsync(BinaryData.FromBytes(full), overwrite: false, cancellationToken).ConfigureAwait(false);
-            inline = state with { History = [], Inbox = [], Outbox = [], ProcessedMessageIds = [] };
+            inline = state.WithoutBulk();
             if (JsonSerializer.SerializeToUtf8Bytes(inline, DurableJson.Options).Length > _hub.Options.MaxInlineDocumentBytes)
             {
                 inline = inline with { Input = null, Output = null, CustomStatus = null };
@@ -256,8 +264,28 @@ public sealed class CosmosInstanceStore : IInstanceStore
     private static InstanceState ToState(JsonNode document) =>
         document.Deserialize<InstanceState>(DurableJson.Options) ?? throw new InvalidOperationException("Corrupt instance document.");
 
-    private static InstanceState Deserialize(string json) =>
-        JsonSerializer.Deserialize<InstanceState>(json, DurableJson.Options) ?? throw new InvalidOperationException("Corrupt offloaded instance state.");
+    private static InstanceState Deserialize(ReadOnlyMemory<byte> json, JsonSerializerOptions options) =>
+        JsonSerializer.Deserialize<InstanceState>(json.Span, options) ?? throw new InvalidOperationException("Corrupt instance state.");
+
+    // Only the pointer is read: the reader skips every other member without building it.
+    private static string? PayloadBlobOf(ReadOnlyMemory<byte> document) =>
+        JsonSerializer.Deserialize<PayloadPointer>(document.Span)?.PayloadBlob;
+
+    /// <summary>The instance document's bytes and ETag, or null when it does not exist.</summary>
+    private async Task<(ReadOnlyMemory<byte> Document, string ETag)?> ReadDocumentAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await _hub.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        using var response = await _hub.Instances.ReadItemStreamAsync(instanceId, new PartitionKey(instanceId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        EnsureSuccess(response, "read", instanceId);
+        using var buffer = new MemoryStream();
+        await response.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return (new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length), response.Headers.ETag);
+    }
 
     private void Remember(string etag, string? blobName)
     {
@@ -283,4 +311,6 @@ public sealed class CosmosInstanceStore : IInstanceStore
                 $"Cosmos DB {operation} of instance '{instanceId}' failed: {(int)response.StatusCode} {response.StatusCode} {response.ErrorMessage}");
         }
     }
+
+    private sealed record PayloadPointer([property: JsonPropertyName(PayloadBlobProperty)] string? PayloadBlob);
 }

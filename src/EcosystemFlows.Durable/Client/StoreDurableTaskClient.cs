@@ -36,14 +36,14 @@ internal sealed class StoreDurableTaskClient(
 
     public override async Task<OrchestrationMetadata?> GetInstanceAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellationToken = default)
     {
-        var stored = await store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false);
-        if (stored is null)
+        var state = await store.GetStatusAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        if (state is null)
         {
             return null;
         }
 
         Remember(instanceId);
-        return ToMetadata(stored.State, getInputsAndOutputs);
+        return ToMetadata(state, getInputsAndOutputs);
     }
 
     public override async Task<IReadOnlyList<HistoryEvent>> GetOrchestrationHistoryAsync(string instanceId, CancellationToken cancellationToken = default)

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using EcosystemFlows.Durable.Ports;
 
 namespace EcosystemFlows.Durable.History;
 
@@ -16,4 +18,28 @@ public static class DurableJson
         Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    /// <summary>
+    /// Read-only options that deserialize an <see cref="InstanceState"/> document without its history, inbox,
+    /// outbox and processed message ids: the reader skips those members instead of building them, which is
+    /// most of the cost of a status read (clients poll status; histories reach hundreds of events).
+    /// </summary>
+    public static JsonSerializerOptions StatusOptions { get; } = new(Options)
+    {
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { SkipBulkyInstanceMembers } },
+    };
+
+    private static void SkipBulkyInstanceMembers(JsonTypeInfo typeInfo)
+    {
+        if (typeInfo.Type != typeof(InstanceState))
+        {
+            return;
+        }
+
+        string[] bulky = [nameof(InstanceState.History), nameof(InstanceState.Inbox), nameof(InstanceState.Outbox), nameof(InstanceState.ProcessedMessageIds)];
+        foreach (var property in typeInfo.Properties.Where(p => p.AttributeProvider is System.Reflection.MemberInfo member && bulky.Contains(member.Name)).ToList())
+        {
+            typeInfo.Properties.Remove(property);
+        }
+    }
 }

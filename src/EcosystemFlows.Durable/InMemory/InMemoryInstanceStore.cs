@@ -110,7 +110,7 @@ public sealed class InMemoryInstanceStore : IInstanceStore
             .Take(query.PageSize + 1)
             .ToList();
         var hasMore = matches.Count > query.PageSize;
-        var page = matches.Take(query.PageSize).Select(s => s with { History = [], Inbox = [], Outbox = [] }).ToList();
+        var page = matches.Take(query.PageSize).Select(s => s.WithoutBulk()).ToList();
         var token = hasMore ? $"{page[^1].CreatedTime.Ticks.ToString(CultureInfo.InvariantCulture)}|{page[^1].InstanceId}" : null;
         return Task.FromResult(new InstanceQueryPage(page, token));
     }

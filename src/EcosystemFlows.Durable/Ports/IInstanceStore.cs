@@ -10,6 +10,14 @@ public interface IInstanceStore
     /// <summary>Loads an instance with its current ETag, or null when it does not exist.</summary>
     Task<StoredInstance?> GetAsync(string instanceId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Loads an instance's status without its history, inbox, outbox and processed message ids (those are
+    /// empty in the result), or null when it does not exist. Clients poll this; a store that can read the
+    /// status fields for less than the whole document overrides it.
+    /// </summary>
+    async Task<InstanceState?> GetStatusAsync(string instanceId, CancellationToken cancellationToken) =>
+        (await GetAsync(instanceId, cancellationToken).ConfigureAwait(false))?.State.WithoutBulk();
+
     /// <summary>Creates the instance if no document with its id exists; returns the new ETag, or null if it already exists.</summary>
     Task<string?> TryCreateAsync(InstanceState state, CancellationToken cancellationToken);
 

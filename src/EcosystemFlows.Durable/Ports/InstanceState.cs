@@ -59,6 +59,9 @@ public sealed record InstanceState
 
     /// <summary>Ids of the most recent messages applied, so a redelivered message is recognised (bounded).</summary>
     public IReadOnlyList<string> ProcessedMessageIds { get; init; } = [];
+
+    /// <summary>This state without history, inbox, outbox and processed ids: what status reads return.</summary>
+    public InstanceState WithoutBulk() => this with { History = [], Inbox = [], Outbox = [], ProcessedMessageIds = [] };
 }
 
 /// <summary>A message to send after the commit that recorded it.</summary>

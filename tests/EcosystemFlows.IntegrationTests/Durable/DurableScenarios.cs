@@ -220,6 +220,31 @@ public abstract class DurableScenarios(DurableBackend backend)
         Assert.Equal(180_000, result.ReadOutputAs<int>());
         Assert.Equal(3, (await host.Client.GetOrchestrationHistoryAsync(id)).OfType<TaskCompletedEvent>().Count());
     }
+
+    [Fact]
+    public async Task GetStatusAsync_InlineAndOffloadedDocuments_EqualsFullStateWithoutBulk()
+    {
+        await using var host = await StartAsync(storage: o => o.MaxInlineDocumentBytes = 64 * 1024);
+        var store = host.Services.GetRequiredService<IInstanceStore>();
+        var inline = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(SequenceFlow), "London");
+        var offloaded = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(LargePayloadFlow), 60_000);
+        await host.WaitForCompletionAsync(inline);
+        await host.WaitForCompletionAsync(offloaded);
+
+        foreach (var id in new[] { inline, offloaded })
+        {
+            var full = await store.GetAsync(id, CancellationToken.None);
+            var status = await store.GetStatusAsync(id, CancellationToken.None);
+
+            Assert.NotNull(full);
+            Assert.NotEmpty(full.State.History);
+            Assert.NotEmpty(full.State.ProcessedMessageIds);
+            Assert.Equal(full.State.WithoutBulk(), status);
+            Assert.NotNull(status!.Output);
+        }
+
+        Assert.Null(await store.GetStatusAsync("no-such-instance", CancellationToken.None));
+    }
 }
 
 public sealed class InMemoryDurableScenarios() : DurableScenarios(DurableBackend.InMemory);
