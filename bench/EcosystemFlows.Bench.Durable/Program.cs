@@ -137,6 +137,16 @@ try
     results["event_to_next_step_ms_p99"] = Math.Round(p99, 1);
     Console.WriteLine($"event -> next step ({arguments.Pings} samples): p50 {p50:F1} ms, p99 {p99:F1} ms");
 
+    var reads = await StatusReadsAsync(arguments.Sequential, arguments.StatusReads);
+    results["status_reads_per_s"] = Math.Round(reads.Status.PerSecond, 1);
+    results["full_reads_per_s"] = Math.Round(reads.Full.PerSecond, 1);
+    results["status_read_cpu_us"] = Math.Round(reads.Status.CpuMicroseconds, 0);
+    results["full_read_cpu_us"] = Math.Round(reads.Full.CpuMicroseconds, 0);
+    results["status_read_cpu_saving"] = Math.Round(reads.Full.CpuMicroseconds / reads.Status.CpuMicroseconds, 2);
+    Console.WriteLine(
+        $"status reads of a {arguments.Sequential}-activity instance ({arguments.StatusReads} each): client status {reads.Status.PerSecond:F0}/s, {reads.Status.CpuMicroseconds:F0} us CPU; " +
+        $"full document {reads.Full.PerSecond:F0}/s, {reads.Full.CpuMicroseconds:F0} us CPU");
+
     var (idle, growth) = await IdleInstancesAsync(arguments.Idle);
     results["idle_instances"] = idle;
     results["idle_rss_growth_mb"] = Math.Round(growth, 1);
@@ -254,6 +264,36 @@ async Task<(double P50, double P99)> EventToNextStepAsync(int samples)
     await WaitAsync(id, TimeSpan.FromMinutes(1));
     latencies.Sort();
     return (Percentile(latencies, 0.50), Percentile(latencies, 0.99));
+}
+
+// What a status poll costs against a read of the whole document (history included), one after the other on
+// the same instance in this run: reads per second and this process's CPU per read.
+async Task<(ReadCost Status, ReadCost Full)> StatusReadsAsync(int steps, int reads)
+{
+    var id = await client.ScheduleNewOrchestrationInstanceAsync(nameof(SequentialFlow), steps);
+    await WaitAsync(id, TimeSpan.FromMinutes(3));
+    var store = provider.GetRequiredService<IInstanceStore>();
+    var full = await MeasureAsync(() => store.GetAsync(id, CancellationToken.None));
+    var status = await MeasureAsync(() => client.GetInstanceAsync(id, getInputsAndOutputs: true));
+    return (status, full);
+
+    async Task<ReadCost> MeasureAsync(Func<Task> read)
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            await read();
+        }
+
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var stopwatch = Stopwatch.StartNew();
+        for (var i = 0; i < reads; i++)
+        {
+            await read();
+        }
+
+        var seconds = stopwatch.Elapsed.TotalSeconds;
+        return new ReadCost(reads / seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / reads);
+    }
 }
 
 async Task<(int Idle, double GrowthMb)> IdleInstancesAsync(int count)
@@ -376,7 +416,7 @@ static async Task<double> StorageFloorAsync(TaskHubResources resources, int step
 namespace EcosystemFlows.Bench.Durable
 {
     /// <summary>Command line: sizes of each measurement, output files and the commit being measured.</summary>
-    public sealed record Args(int FloorSteps, int Sequential, int FanOut, int Events, int Hello5, int Pings, int Idle, int InlineKb, int Activities, int Profile, string Out, string? Merge, string Commit)
+    public sealed record Args(int FloorSteps, int Sequential, int FanOut, int Events, int Hello5, int Pings, int StatusReads, int Idle, int InlineKb, int Activities, int Profile, string Out, string? Merge, string Commit)
     {
         public static Args Parse(string[] args)
         {
@@ -388,10 +428,13 @@ namespace EcosystemFlows.Bench.Durable
 
             int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
             return new Args(
-                Int("floor-steps", 500), Int("sequential", 300), Int("fanout", 1000), Int("events", 1000), Int("hello5", 200), Int("pings", 200), Int("idle", 10_000), Int("inline-kb", 256), Int("activities", 16), Int("profile", 0),
+                Int("floor-steps", 500), Int("sequential", 300), Int("fanout", 1000), Int("events", 1000), Int("hello5", 200), Int("pings", 200), Int("status-reads", 500), Int("idle", 10_000), Int("inline-kb", 256), Int("activities", 16), Int("profile", 0),
                 values.GetValueOrDefault("out", "bench/results/durable.json"), values.GetValueOrDefault("merge"), values.GetValueOrDefault("commit", "unknown"));
         }
     }
+
+    /// <summary>One kind of read: how many per second, and this process's CPU time per read.</summary>
+    public sealed record ReadCost(double PerSecond, double CpuMicroseconds);
 
     public sealed class Noop : TaskActivity<int, int>
     {
