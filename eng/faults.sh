@@ -3,9 +3,10 @@
 # instances: other ports, another RabbitMQ node, data under .local/faults), drives joint offerings over
 # HTTP and Service Bus while SIGKILLing the app (>= 20 times) and killing RabbitMQ, Azurite and the Cosmos
 # stand-in, with every queue and Service Bus message delivered twice and commands racing; then checks the
-# invariants, prints them and writes bench/results/faults.json (key "faults"). Exit code 1 on any violation.
+# invariants, prints them and writes bench/results/faults.json (key "faults"; "faults_large" for --large). Exit code 1
+# on any violation.
 #   eng/faults.sh                 CI profile (default): 100 offerings without faults + 1,000 under faults
-#   eng/faults.sh --large         the larger documented run: 200 + 5,000 offerings, 50 app kills
+#   eng/faults.sh --large         the larger documented run: 200 + 2,000 offerings, 40 app kills
 #   eng/faults.sh [--large] --seed 9 --offerings 300 ...   any option of the driver (bench/EcosystemFlows.Bench.Faults)
 # ECOFLOWS_FAULTS_KEEP=1 leaves the isolated services running afterwards.
 set -euo pipefail
@@ -27,7 +28,7 @@ source "$root/eng/lib/common.sh"
 profile=(--mode ci --offerings 1000 --baseline 100 --app-kills 20 --concurrency 64)
 if [ "${1:-}" = "--large" ]; then
   shift
-  profile=(--mode large --offerings 5000 --baseline 200 --app-kills 50 --concurrency 96 --stage-bound-s 600 --stuck-bound-s 120)
+  profile=(--mode large --offerings 2000 --baseline 200 --app-kills 40 --concurrency 64 --stage-bound-s 600 --stuck-bound-s 120)
 fi
 
 command -v dotnet >/dev/null || die "the .NET SDK is required (see README: prerequisites)"

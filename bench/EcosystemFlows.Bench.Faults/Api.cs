@@ -52,9 +52,10 @@ internal sealed class Api(Uri baseAddress, AuthOptions auth, ServiceBusSender se
                     return new Answer(response.StatusCode, await response.Content.ReadAsStringAsync(), retried);
                 }
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException or System.Net.Sockets.SocketException)
             {
-                // The app is down (killed) or cut the request: try again.
+                // The app is down (killed) or cut the request: try again. A socket the app's death disconnects right after
+                // it connected surfaces as a bare SocketException (ENOTCONN, from reading its remote end point).
             }
 
             retried = true;

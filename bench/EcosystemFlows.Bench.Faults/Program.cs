@@ -13,8 +13,10 @@ using Microsoft.Extensions.Options;
 // throughput without faults; phase 2 drives the main workload while the app is SIGKILLed and restarted,
 // RabbitMQ, Azurite and the Cosmos stand-in are killed and restarted, every message is delivered twice and
 // commands race. Then the invariants are checked on the services' end state and written to
-// bench/results/faults.json (key "faults"); the exit code is 1 when any invariant is violated.
+// bench/results/faults.json (key "faults" for the CI profile, "faults_<mode>" for others, so the larger run does not
+// replace it); the exit code is 1 when any invariant is violated.
 var options = SuiteOptions.Parse(args);
+var resultKey = options.Mode == "ci" ? "faults" : $"faults_{options.Mode}";
 var run = options.Run;
 var started = Stopwatch.StartNew();
 void Say(string line) => Console.WriteLine($"[faults {started.Elapsed:mm\\:ss}] {line}");
@@ -108,7 +110,7 @@ await using (var app = new AppHost(appDll, settings, faultLog))
     }
 
     Write(end, violations, runtime, baselineRate, faultRate);
-    Say($"wrote {options.Out} (key \"faults\"); app log {faultLog}");
+    Say($"wrote {options.Out} (key \"{resultKey}\"); app log {faultLog}");
     return violations.Values.Any(v => v.Count > 0) ? 1 : 0;
 }
 
@@ -224,7 +226,7 @@ void Write(EndState end, Dictionary<string, List<string>> violations, IReadOnlyD
         invariants[name] = new JsonObject { ["violations"] = list.Count, ["examples"] = new JsonArray([.. list.Take(5).Select(l => JsonValue.Create(l))]) };
     }
 
-    results["faults"] = new JsonObject
+    results[resultKey] = new JsonObject
     {
         ["run"] = run,
         ["mode"] = options.Mode,
