@@ -543,7 +543,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
 
     /// <summary>
     /// Hands a buffered lease out only while it is safely held: one that waited longer than half
-    /// <paramref name="visibilityTimeout"/> is renewed first, and dropped when lost (the message comes back).
+    /// <paramref name="visibilityTimeout"/> is renewed first, and dropped (abandoned) when that fails.
     /// </summary>
     private async Task<bool> IsLiveAsync(Buffered buffered, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
@@ -554,14 +554,30 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
 
         try
         {
-            return await RenewAsync(buffered.Lease, visibilityTimeout, cancellationToken).ConfigureAwait(false);
+            if (await RenewAsync(buffered.Lease, visibilityTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
         }
-#pragma warning disable CA1031 // Dropped: unrenewed, the lease expires and the message is received again.
+#pragma warning disable CA1031 // Dropped like a lost lease: the message comes back, at the latest when its lease expires.
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
 #pragma warning restore CA1031
         {
-            return false;
         }
+
+        // Settles the part for its envelope mates (so their queue message comes back instead of waiting for this
+        // part forever); on a lost queue message it finds nothing to update.
+        try
+        {
+            await AbandonAsync(buffered.Lease, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Unsettled, the queue message still reappears when its lease expires.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        return false;
     }
 
     /// <summary>
