@@ -84,7 +84,31 @@ public sealed class LeaseRenewalTests
         Assert.Equal(1, host.Dispatcher.Redeliveries);
     }
 
-    private static Task<DurableTestHost> StartAsync(ActivityGate gate, Action<IServiceCollection>? services = null, int workers = 1) =>
+    [Fact]
+    public async Task Activity_HeldLongerThanMaxLeaseRenewal_LeaseExpiresAndMessageComesBack()
+    {
+        var gate = new ActivityGate();
+        await using var host = await StartAsync(gate, maxLeaseRenewal: VisibilityTimeout);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(BlockingOrchestrator), "capped");
+        await WaitUntilAsync(() => gate.Started == 1);
+        await AdvanceWhileRenewedAsync(host, 2 * VisibilityTimeout / 3);
+
+        // Just before the lease (renewed at 20 s for 30 s) would run out, the keeper gives up on it instead of renewing.
+        var renewals = host.Dispatcher.Renewals;
+        host.Clock.Advance(VisibilityTimeout - TimeSpan.FromSeconds(1));
+        await Task.Delay(200);
+        host.Clock.Advance(TimeSpan.FromSeconds(2));
+        host.Dispatcher.Signal();
+        await WaitUntilAsync(() => gate.Started == 2);
+        gate.Release();
+        var completed = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal("capped done", completed.ReadOutputAs<string>());
+        Assert.Equal(renewals, host.Dispatcher.Renewals);
+        Assert.Equal(1, host.Dispatcher.Redeliveries);
+    }
+
+    private static Task<DurableTestHost> StartAsync(ActivityGate gate, Action<IServiceCollection>? services = null, int workers = 1, TimeSpan? maxLeaseRenewal = null) =>
         DurableTestHost.StartAsync(
             r =>
             {
@@ -94,7 +118,7 @@ public sealed class LeaseRenewalTests
             o =>
             {
                 o.WorkerCount = workers;
-                o.ConfigureRuntime = r => r.VisibilityTimeout = VisibilityTimeout;
+                o.ConfigureRuntime = r => (r.VisibilityTimeout, r.MaxLeaseRenewal) = (VisibilityTimeout, maxLeaseRenewal ?? r.MaxLeaseRenewal);
                 o.ConfigureServices = s =>
                 {
                     s.AddSingleton<SideEffectLog>().AddSingleton(gate);
