@@ -397,6 +397,30 @@ public sealed class AzureDurableScenarios() : DurableScenarios(DurableBackend.Az
     }
 
     [Fact]
+    public async Task ReceiveAsync_LeaseWaitedInPrefetchBufferPastHalfItsTimeout_RenewedBeforeHandedOut()
+    {
+        await using var host = await StartAsync(workers: 0);
+        var dispatcher = host.Services.GetRequiredService<StorageQueueDispatcher>();
+        var hub = host.Services.GetRequiredService<TaskHubResources>();
+        foreach (var name in new[] { "prefetch-1", "prefetch-2" })
+        {
+            await dispatcher.SendAsync(DispatchQueue.WorkItem, new TaskMessage(name, "someone", "e1", new EventRaisedEvent(-1, DateTime.UtcNow, name, null)), null, CancellationToken.None);
+        }
+
+        // One poll fetches both; the second waits in the buffer while its 2 s lease runs down.
+        var first = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(2));
+        await dispatcher.CompleteAsync(first, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        var second = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(2));
+        await Task.Delay(TimeSpan.FromSeconds(1.3));
+        await AssertNothingVisibleAsync(dispatcher, DispatchQueue.WorkItem);
+        await dispatcher.CompleteAsync(second, CancellationToken.None);
+
+        Assert.NotEqual(first.Message.Id, second.Message.Id);
+        Assert.Equal(0, await CountMessagesAsync(hub.WorkItems));
+    }
+
+    [Fact]
     public async Task RenewAsync_SettledLease_ReturnsFalse()
     {
         await using var host = await StartAsync(workers: 0);
