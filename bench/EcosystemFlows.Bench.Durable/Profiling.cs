@@ -67,6 +67,9 @@ internal sealed class ProfiledDispatcher(IMessageDispatcher inner, PortProfile p
     public Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
         inner.ReceiveAsync(queue, visibilityTimeout, cancellationToken);
 
+    public Task<bool> RenewAsync(MessageLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+        profile.TimeAsync($"renew.{lease.Queue}", () => inner.RenewAsync(lease, visibilityTimeout, cancellationToken));
+
     public Task CompleteAsync(MessageLease lease, CancellationToken cancellationToken) =>
         profile.TimeAsync($"complete.{lease.Queue}", () => inner.CompleteAsync(lease, cancellationToken));
 

@@ -35,6 +35,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 1022, Level = LogLevel.Warning, Message = "Settling message {MessageId} for {InstanceId} failed; it comes back when its lease expires")]
     public static partial void CompleteFailed(ILogger logger, Exception exception, string messageId, string instanceId);
 
+    [LoggerMessage(EventId = 1023, Level = LogLevel.Warning, Message = "Lease of message {MessageId} for {InstanceId} was lost before it was settled (expired and received again, or settled elsewhere)")]
+    public static partial void LeaseLost(ILogger logger, string messageId, string instanceId);
+
+    [LoggerMessage(EventId = 1024, Level = LogLevel.Warning, Message = "Renewing the lease of message {MessageId} for {InstanceId} failed; retrying at the next renewal")]
+    public static partial void LeaseRenewalFailed(ILogger logger, Exception exception, string messageId, string instanceId);
+
+    [LoggerMessage(EventId = 1025, Level = LogLevel.Error, Message = "Message {MessageId} for {InstanceId} held unsettled for {HeldFor}: its lease is no longer renewed and expires")]
+    public static partial void LeaseRenewalCapped(ILogger logger, string messageId, string instanceId, TimeSpan heldFor);
+
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information, Message = "Durable worker started: {Orchestrations} orchestration loops, {Activities} activity loops")]
     public static partial void WorkerStarted(ILogger logger, int orchestrations, int activities);
 

@@ -146,6 +146,9 @@ namespace EcosystemFlows.Durable.CrashWorker
         public Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
             inner.ReceiveAsync(queue, visibilityTimeout, cancellationToken);
 
+        public Task<bool> RenewAsync(MessageLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+            inner.RenewAsync(lease, visibilityTimeout, cancellationToken);
+
         public Task CompleteAsync(MessageLease lease, CancellationToken cancellationToken)
         {
             if (lease.Queue == DispatchQueue.Control)

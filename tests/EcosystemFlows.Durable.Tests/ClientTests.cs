@@ -180,7 +180,12 @@ public sealed class ClientTests
     {
         var state = new InstanceState
         {
-            InstanceId = "polled", ExecutionId = "e1", Name = "Flow", Version = "", Status = OrchestrationRuntimeStatus.Running, CustomStatus = "\"step 2\"",
+            InstanceId = "polled",
+            ExecutionId = "e1",
+            Name = "Flow",
+            Version = "",
+            Status = OrchestrationRuntimeStatus.Running,
+            CustomStatus = "\"step 2\"",
         };
         var store = new Mock<IInstanceStore>(MockBehavior.Strict);
         store.Setup(s => s.GetStatusAsync("polled", It.IsAny<CancellationToken>())).ReturnsAsync(state);
@@ -198,8 +203,15 @@ public sealed class ClientTests
     {
         var state = new InstanceState
         {
-            InstanceId = "i", ExecutionId = "e1", Name = "Flow", Version = "2", Status = OrchestrationRuntimeStatus.Completed,
-            Input = "\"in\"", Output = "\"out\"", CustomStatus = "\"done\"", CreatedTime = new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc),
+            InstanceId = "i",
+            ExecutionId = "e1",
+            Name = "Flow",
+            Version = "2",
+            Status = OrchestrationRuntimeStatus.Completed,
+            Input = "\"in\"",
+            Output = "\"out\"",
+            CustomStatus = "\"done\"",
+            CreatedTime = new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc),
             History = [new ExecutionStartedEvent(-1, DateTime.UnixEpoch, "Flow", "2", "\"in\"", "e1", null), new ExecutionCompletedEvent(1, DateTime.UnixEpoch, OrchestrationRuntimeStatus.Completed, "\"out\"", null)],
             ProcessedMessageIds = ["m1", "m2"],
         };

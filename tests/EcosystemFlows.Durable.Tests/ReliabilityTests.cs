@@ -258,6 +258,8 @@ public sealed class ReliabilityTests
 
         public Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task<bool> RenewAsync(MessageLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task CompleteAsync(MessageLease lease, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task AbandonAsync(MessageLease lease, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -33,6 +33,11 @@ namespace EcosystemFlows.Azure.Durable;
 /// the queue message that refers to it.</item>
 /// <item>Poisoned messages go to the <c>{hub}-poison</c> blob container as JSON with the reason: a blob keeps
 /// a message of any size with its reason, and an operator can read or re-submit it.</item>
+/// <item>Renewal (<see cref="RenewAsync"/>) gives the queue message a new pop receipt, while the lease id keeps the
+/// one it was received with: the current receipt of every queue message this process holds is kept in a registry
+/// (<see cref="HeldMessage"/>), renewals and the settlement of one queue message run one after another, and all the
+/// task messages of an envelope share one entry, so one update renews them all. A lease waiting in the local buffer
+/// longer than half its visibility timeout is renewed before it is handed out, or dropped when lost.</item>
 /// </list>
 /// </summary>
 public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposable, IDisposable
@@ -40,6 +45,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
     private const int LocalBufferCapacity = 2048;
     private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan NeverExpires = TimeSpan.FromSeconds(-1);
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(10);
     private readonly TaskHubResources _hub;
     private readonly TimeProvider _timeProvider;
     private readonly Receiver _control;
@@ -49,8 +55,10 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
     private readonly SendGroup _heldWorkItemGroup;
     private readonly ConcurrentDictionary<string, SharedEnvelope> _shared = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<Receipt>> _handedOver = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HeldMessage> _heldMessages = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private long _handOverSequence;
+    private long _nextPruneTimestamp;
     private int _disposed;
 
     /// <summary>Creates the dispatcher over the task hub's queues.</summary>
@@ -133,22 +141,97 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
     {
         var receiver = ReceiverOf(queue);
         receiver.EnsurePumping(this, visibilityTimeout);
-        if (receiver.Buffer.Reader.TryRead(out var lease))
+        if (receiver.Buffer.Reader.TryRead(out var buffered) && await IsLiveAsync(buffered, visibilityTimeout, cancellationToken).ConfigureAwait(false))
         {
-            return lease;
+            return buffered.Lease;
         }
 
         // Long poll on the local buffer; the pump does the (backed-off) polling of the queues.
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(_hub.Options.MaxPollingInterval);
-        try
+        while (true)
         {
-            return await receiver.Buffer.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+            try
+            {
+                buffered = await receiver.Buffer.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+
+            if (await IsLiveAsync(buffered, visibilityTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                return buffered.Lease;
+            }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RenewAsync(MessageLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        Receipt receipt;
+        if (lease.LeaseId.StartsWith('~'))
         {
-            return null;
+            // Handed over before it was stored: renewable once stored, lost when settled or never stored.
+            if (!_handedOver.TryGetValue(lease.LeaseId, out var stored))
+            {
+                return false;
+            }
+
+            try
+            {
+                receipt = await stored.ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The sender got the failure; a message never stored has no lease to keep.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                return false;
+            }
         }
+        else
+        {
+            receipt = Receipt.Parse(lease.LeaseId);
+        }
+
+        // A settled part of an envelope is lost even while its envelope mates keep the queue message.
+        var unsettled = lease.LeaseId.StartsWith('~') ? _handedOver.ContainsKey(lease.LeaseId) : receipt.Part == 0 || _shared.ContainsKey(lease.LeaseId);
+        if (!unsettled || !_heldMessages.TryGetValue(HeldKey(lease.Queue, receipt), out var held))
+        {
+            return false;
+        }
+
+        var queue = QueueOf(lease.Queue, receipt.QueueIndex);
+        return await held.SerializeAsync(async () =>
+        {
+            if (held.IsGone)
+            {
+                return false;
+            }
+
+            // The parts of an envelope are held and renewed together: the first renewal serves the others.
+            var now = _timeProvider.GetUtcNow();
+            if (held.HiddenUntil - now >= visibilityTimeout - (visibilityTimeout / 10))
+            {
+                return true;
+            }
+
+            try
+            {
+                var updated = await queue.UpdateMessageAsync(receipt.MessageId, held.PopReceipt, visibilityTimeout: visibilityTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+                (held.PopReceipt, held.HiddenUntil) = (updated.Value.PopReceipt, now + visibilityTimeout);
+                return true;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 400)
+            {
+                // Deleted, or received again by someone else after it expired: the receipt no longer matches.
+                held.IsGone = true;
+                _heldMessages.TryRemove(HeldKey(lease.Queue, receipt), out _);
+                return false;
+            }
+        }).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -234,13 +317,15 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
             var stored = new TaskCompletionSource<Receipt>(TaskCreationOptions.RunContinuationsAsynchronously);
             foreach (var lease in Deliveries(HandOver(queue, [.. messages.Select(m => m.Message)], stored.Task)))
             {
-                receiver.Buffer.Writer.TryWrite(lease);
+                receiver.Buffer.Writer.TryWrite(new Buffered(lease, _timeProvider.GetTimestamp()));
             }
 
             try
             {
                 var sent = (await client.SendMessageAsync(body, receiver.VisibilityTimeout, NeverExpires, cancellationToken).ConfigureAwait(false)).Value;
-                stored.SetResult(new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0));
+                var receipt = new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0);
+                Hold(queue, receipt, receiver.VisibilityTimeout);
+                stored.SetResult(receipt);
             }
             catch (Exception ex)
             {
@@ -255,9 +340,10 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         {
             // Invisible for one lease: the local consumers hold it as if they had received it.
             var sent = (await client.SendMessageAsync(body, receiver.VisibilityTimeout, NeverExpires, cancellationToken).ConfigureAwait(false)).Value;
-            foreach (var lease in Deliveries(Lease(queue, new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0), [.. messages.Select(m => m.Message)], 1)))
+            var receipt = new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0);
+            foreach (var lease in Deliveries(Lease(queue, receipt, [.. messages.Select(m => m.Message)], 1, receiver.VisibilityTimeout)))
             {
-                receiver.Buffer.Writer.TryWrite(lease);
+                receiver.Buffer.Writer.TryWrite(new Buffered(lease, _timeProvider.GetTimestamp()));
             }
 
             return;
@@ -276,7 +362,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
     {
         var (body, blobName) = await EnvelopeAsync(messages, cancellationToken).ConfigureAwait(false);
         var sent = (await QueueOf(queue, partition).SendMessageAsync(body, heldFor, NeverExpires, cancellationToken).ConfigureAwait(false)).Value;
-        return Lease(queue, new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0), [.. messages.Select(m => m.Message)], 1);
+        return Lease(queue, new Receipt(partition, sent.MessageId, sent.PopReceipt, blobName, 0), [.. messages.Select(m => m.Message)], 1, heldFor);
     }
 
     /// <summary>The queue message body carrying <paramref name="messages"/>: inline, or in a blob written first when too large.</summary>
@@ -295,9 +381,10 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         return (JsonSerializer.Serialize(new Envelope(null, null, blobName), DurableJson.Options), blobName);
     }
 
-    /// <summary>One lease per task message of an envelope; their settlement is tracked until the last one.</summary>
-    private List<MessageLease> Lease(DispatchQueue queue, Receipt receipt, IReadOnlyList<TaskMessage> messages, int dequeueCount)
+    /// <summary>One lease per task message of an envelope, hidden for <paramref name="hiddenFor"/>; their settlement is tracked until the last one.</summary>
+    private List<MessageLease> Lease(DispatchQueue queue, Receipt receipt, IReadOnlyList<TaskMessage> messages, int dequeueCount, TimeSpan hiddenFor)
     {
+        Hold(queue, receipt, hiddenFor);
         if (messages.Count == 1)
         {
             return [new MessageLease(messages[0], queue, receipt.ToString(), dequeueCount)];
@@ -391,24 +478,106 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
             abandoned = anyAbandoned;
         }
 
-        var queue = QueueOf(lease.Queue, receipt.QueueIndex);
+        var deleted = _heldMessages.TryRemove(HeldKey(lease.Queue, receipt), out var held)
+            ? await held.SerializeAsync(() =>
+            {
+                // After this, renewals of any of its leases find it gone.
+                held.IsGone = true;
+                return SettleQueueMessageAsync(lease.Queue, receipt with { PopReceipt = held.PopReceipt }, abandoned, cancellationToken);
+            }).ConfigureAwait(false)
+            : await SettleQueueMessageAsync(lease.Queue, receipt, abandoned, cancellationToken).ConfigureAwait(false);
+        if (deleted)
+        {
+            await _hub.DeletePayloadAsync(receipt.BlobName).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deletes the queue message or makes it visible again; true when it was deleted.</summary>
+    private async Task<bool> SettleQueueMessageAsync(DispatchQueue queueKind, Receipt receipt, bool abandoned, CancellationToken cancellationToken)
+    {
+        var queue = QueueOf(queueKind, receipt.QueueIndex);
         try
         {
             if (abandoned)
             {
                 await queue.UpdateMessageAsync(receipt.MessageId, receipt.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false);
-                return;
+                return false;
             }
 
             await queue.DeleteMessageAsync(receipt.MessageId, receipt.PopReceipt, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 400)
         {
             // The lease expired and someone else received (or already deleted) the message: nothing to do.
+            return false;
+        }
+    }
+
+    /// <summary>Registry key of a queue message as received (or stored held): its receipt then, without the part.</summary>
+    private static string HeldKey(DispatchQueue queue, Receipt receipt) => $"{queue}\n{receipt with { Part = 0 }}";
+
+    /// <summary>Registers a queue message this process now holds, hidden for <paramref name="hiddenFor"/>.</summary>
+    private void Hold(DispatchQueue queue, Receipt receipt, TimeSpan hiddenFor)
+    {
+        var now = _timeProvider.GetUtcNow();
+        _heldMessages[HeldKey(queue, receipt)] = new HeldMessage(receipt.PopReceipt, now + hiddenFor);
+
+        // Entries of leases nobody settled (a worker that stopped, a lost result) are dropped once long expired; a late
+        // settlement then uses the original receipt, which at worst fails and lets the message come back.
+        var timestamp = _timeProvider.GetTimestamp();
+        var due = Interlocked.Read(ref _nextPruneTimestamp);
+        if (timestamp < due || Interlocked.CompareExchange(ref _nextPruneTimestamp, timestamp + (PruneInterval.Ticks * _timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond), due) != due)
+        {
             return;
         }
 
-        await _hub.DeletePayloadAsync(receipt.BlobName).ConfigureAwait(false);
+        foreach (var (key, stale) in _heldMessages)
+        {
+            if (stale.HiddenUntil < now - PruneInterval)
+            {
+                _heldMessages.TryRemove(key, out _);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Hands a buffered lease out only while it is safely held: one that waited longer than half
+    /// <paramref name="visibilityTimeout"/> is renewed first, and dropped (abandoned) when that fails.
+    /// </summary>
+    private async Task<bool> IsLiveAsync(Buffered buffered, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
+    {
+        if (_timeProvider.GetElapsedTime(buffered.Timestamp) < visibilityTimeout / 2)
+        {
+            return true;
+        }
+
+        try
+        {
+            if (await RenewAsync(buffered.Lease, visibilityTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+#pragma warning disable CA1031 // Dropped like a lost lease: the message comes back, at the latest when its lease expires.
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+        }
+
+        // Settles the part for its envelope mates (so their queue message comes back instead of waiting for this
+        // part forever); on a lost queue message it finds nothing to update.
+        try
+        {
+            await AbandonAsync(buffered.Lease, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Unsettled, the queue message still reappears when its lease expires.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -449,7 +618,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
                         received++;
                         foreach (var lease in Deliveries(await TryLeaseAsync(receiver, index, message, cancellationToken).ConfigureAwait(false)))
                         {
-                            await receiver.Buffer.Writer.WriteAsync(lease, cancellationToken).ConfigureAwait(false);
+                            await receiver.Buffer.Writer.WriteAsync(new Buffered(lease, _timeProvider.GetTimestamp()), cancellationToken).ConfigureAwait(false);
                         }
                     }
                 }
@@ -495,7 +664,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
                 throw new InvalidOperationException("the queue message carries no task message");
             }
 
-            return Lease(receiver.Queue, new Receipt(index, received.MessageId, received.PopReceipt, envelope!.Blob, 0), messages, (int)received.DequeueCount);
+            return Lease(receiver.Queue, new Receipt(index, received.MessageId, received.PopReceipt, envelope!.Blob, 0), messages, (int)received.DequeueCount, receiver.VisibilityTimeout);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
         {
@@ -535,6 +704,42 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
 
         public override string ToString() => string.Join(
             '\n', QueueIndex.ToString(CultureInfo.InvariantCulture), MessageId, PopReceipt, BlobName ?? string.Empty, Part.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A lease waiting in the local buffer since <paramref name="Timestamp"/> (<see cref="TimeProvider.GetTimestamp"/>).</summary>
+    private readonly record struct Buffered(MessageLease Lease, long Timestamp);
+
+    /// <summary>
+    /// A queue message this process holds: its current pop receipt (renewals change it) and until when it is hidden.
+    /// Renewals and the settlement run one after another, so a settlement never uses a receipt a renewal replaced.
+    /// </summary>
+    private sealed class HeldMessage(string popReceipt, DateTimeOffset hiddenUntil)
+    {
+        private readonly Lock _gate = new();
+        private Task _tail = Task.CompletedTask;
+
+        public string PopReceipt { get; set; } = popReceipt;
+
+        public DateTimeOffset HiddenUntil { get; set; } = hiddenUntil;
+
+        /// <summary>Settled, or lost to another receiver: nothing left to renew.</summary>
+        public bool IsGone { get; set; }
+
+        public Task<T> SerializeAsync<T>(Func<Task<T>> operation)
+        {
+            lock (_gate)
+            {
+                var next = AfterAsync(_tail, operation);
+                _tail = next;
+                return next;
+            }
+        }
+
+        private static async Task<T> AfterAsync<T>(Task previous, Func<Task<T>> operation)
+        {
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return await operation().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Settlement of the task messages of one envelope.</summary>
@@ -648,7 +853,7 @@ public sealed class StorageQueueDispatcher : IMessageDispatcher, IAsyncDisposabl
         public QueueClient[] Queues { get; } = queues;
 
         // Unbounded so a hand-over never fails; CanDeliverLocally and the pump's room check keep it small.
-        public Channel<MessageLease> Buffer { get; } = Channel.CreateUnbounded<MessageLease>();
+        public Channel<Buffered> Buffer { get; } = Channel.CreateUnbounded<Buffered>();
 
         public ConcurrentQueue<int> Hints { get; } = new();
 

@@ -61,9 +61,29 @@ public sealed class DurableTaskOptions
     [Range(1, 1000)]
     public int MaxDequeueCount { get; set; } = 5;
 
-    /// <summary>How long a received message stays invisible to other workers.</summary>
+    /// <summary>
+    /// How long a received message stays invisible to other workers without a renewal. The worker renews every lease it
+    /// holds (control messages queued, in an episode or awaiting their commit; work items whose activity runs or whose
+    /// result waits on its instance; held work items of pipelined steps) once it is a third of this old, checking every
+    /// sixth, so a long activity or a slow commit keeps its message however long it takes (up to
+    /// <see cref="MaxLeaseRenewal"/>). A process that dies stops renewing: its messages come back after at most this
+    /// long, which is therefore what a crash costs the instances in flight. Durable Functions' Azure Storage provider
+    /// holds messages for 5 minutes; since nothing here relies on the timeout outlasting the work any more, the default
+    /// is 1 minute: a crash parks messages for a fifth of that, for one renewal per held message every 20 seconds. It
+    /// still leaves half a minute for a renewal held up by a stalled process or a slow storage call. Hosts that must
+    /// recover faster set it lower (the fault suite: seconds).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Longest time the worker keeps renewing one lease. A message held longer is left to expire, so one that a bug never
+    /// settles does not stay hidden for good: it comes back, counts a dequeue, and eventually moves to the poison store.
+    /// It bounds how long one activity may run without being started a second time elsewhere; the default (1 hour) is
+    /// twice the default function timeout of an Azure Functions Premium plan (30 minutes).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan MaxLeaseRenewal { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Reload-and-retry attempts of one episode on ETag conflicts before the message is abandoned.</summary>
     [Range(1, 1000)]

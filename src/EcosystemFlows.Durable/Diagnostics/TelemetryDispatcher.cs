@@ -28,6 +28,9 @@ internal sealed class TelemetryDispatcher(IMessageDispatcher inner, TimeProvider
         return lease;
     }
 
+    public Task<bool> RenewAsync(MessageLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+        inner.RenewAsync(lease, visibilityTimeout, cancellationToken);
+
     public Task CompleteAsync(MessageLease lease, CancellationToken cancellationToken) => inner.CompleteAsync(lease, cancellationToken);
 
     public Task AbandonAsync(MessageLease lease, CancellationToken cancellationToken) => inner.AbandonAsync(lease, cancellationToken);

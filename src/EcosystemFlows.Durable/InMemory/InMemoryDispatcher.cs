@@ -16,6 +16,8 @@ public sealed class InMemoryDispatcher : IMessageDispatcher
     private readonly List<PoisonMessage> _poison = [];
     private TaskCompletionSource _changed = NewSignal();
     private long _sequence;
+    private int _renewals;
+    private int _redeliveries;
 
     /// <summary>Creates the dispatcher on <paramref name="timeProvider"/>'s clock.</summary>
     public InMemoryDispatcher(TimeProvider timeProvider)
@@ -28,6 +30,30 @@ public sealed class InMemoryDispatcher : IMessageDispatcher
 
     /// <inheritdoc />
     public TimeSpan? MaximumDelay { get; set; }
+
+    /// <summary>Successful lease renewals so far (tests watch the worker keep its leases).</summary>
+    public int Renewals
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _renewals;
+            }
+        }
+    }
+
+    /// <summary>Receives of a message received before (its lease expired or was abandoned).</summary>
+    public int Redeliveries
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _redeliveries;
+            }
+        }
+    }
 
     /// <summary>Messages moved to the poison store, with reasons.</summary>
     public IReadOnlyList<PoisonMessage> PoisonMessages
@@ -91,6 +117,11 @@ public sealed class InMemoryDispatcher : IMessageDispatcher
                 {
                     entry.LeaseId = Guid.NewGuid().ToString("N");
                     entry.DequeueCount++;
+                    if (entry.DequeueCount > 1)
+                    {
+                        _redeliveries++;
+                    }
+
                     entry.VisibleAt = now + visibilityTimeout;
                     return new MessageLease(entry.Message, queue, entry.LeaseId, entry.DequeueCount);
                 }
@@ -107,6 +138,25 @@ public sealed class InMemoryDispatcher : IMessageDispatcher
             // Real time on purpose: waiting for work must not depend on a fake clock moving.
             await Task.WhenAny(changed, Task.Delay(TimeSpan.FromMilliseconds(remaining), cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RenewAsync(MessageLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        lock (_gate)
+        {
+            // A receive gives the entry a new lease id, so a lease that expired and was received again is lost here too.
+            var entry = _entries.Find(e => e.LeaseId == lease.LeaseId);
+            if (entry is null)
+            {
+                return Task.FromResult(false);
+            }
+
+            entry.VisibleAt = _timeProvider.GetUtcNow() + visibilityTimeout;
+            _renewals++;
+            return Task.FromResult(true);
         }
     }
 

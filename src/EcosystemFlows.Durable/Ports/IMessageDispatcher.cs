@@ -69,6 +69,21 @@ public interface IMessageDispatcher
     /// </summary>
     Task<MessageLease?> ReceiveAsync(DispatchQueue queue, TimeSpan visibilityTimeout, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Extends a lease this process holds: the message stays invisible for <paramref name="visibilityTimeout"/> from
+    /// now (not added to what is left). Valid on a lease from <see cref="ReceiveAsync"/> or <see cref="SendLeasedAsync"/>,
+    /// including copies made with <c>lease with { Message = ... }</c>: the <see cref="MessageLease.LeaseId"/> stays
+    /// valid after a renewal, and settling with the original lease object settles the message. Renewing one part of a
+    /// queue message that carries several task messages renews the whole queue message. A lease whose time ran out
+    /// may still be renewed as long as nobody received the message since (as Azure Storage queues allow).
+    /// </summary>
+    /// <returns>
+    /// True when the message is hidden for <paramref name="visibilityTimeout"/> more; false when the lease is lost: it
+    /// was settled (completed, abandoned, poisoned), or it expired and the message was received again (by anyone).
+    /// A lost lease stays lost; settling it does nothing harmful. A transport failure throws (the lease may be intact).
+    /// </returns>
+    Task<bool> RenewAsync(MessageLease lease, TimeSpan visibilityTimeout, CancellationToken cancellationToken);
+
     /// <summary>Deletes a received message; a lease that expired meanwhile is ignored.</summary>
     Task CompleteAsync(MessageLease lease, CancellationToken cancellationToken);
 

@@ -11,11 +11,14 @@ namespace EcosystemFlows.Durable.Worker;
 /// <summary>
 /// Receives control and work-item messages and processes them with bounded concurrency. Any number of
 /// workers (in one or many processes) may share a task hub: correctness comes from the store's ETag
-/// checks and the instances' processed-message ids, not from message ownership.
+/// checks and the instances' processed-message ids, not from message ownership. Every lease the worker holds is
+/// renewed until it is settled (<see cref="LeaseKeeper"/>); when the worker stops, renewal stops and the messages it
+/// still held come back after <see cref="DurableTaskOptions.VisibilityTimeout"/>.
 /// </summary>
 public sealed class DurableWorker : IHostedService, IAsyncDisposable
 {
     private readonly IMessageDispatcher _dispatcher;
+    private readonly LeaseKeeper _leases;
     private readonly DurableTaskOptions _options;
     private readonly OrchestrationMessageProcessor _orchestrations;
     private readonly ActivityMessageProcessor _activities;
@@ -44,12 +47,15 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        dispatcher = new TelemetryDispatcher(dispatcher, timeProvider);
-        _dispatcher = dispatcher;
         _options = options.Value;
+        _logger = loggerFactory.CreateLogger<DurableWorker>();
+
+        // Everything this worker receives or stores held goes through the keeper, so it is renewed until settled.
+        _leases = new LeaseKeeper(new TelemetryDispatcher(dispatcher, timeProvider), timeProvider, _options, _logger);
+        dispatcher = _leases;
+        _dispatcher = dispatcher;
         _orchestrations = new OrchestrationMessageProcessor(store, dispatcher, registry, services, converter, timeProvider, _options, loggerFactory);
         _activities = new ActivityMessageProcessor(dispatcher, registry, services, converter, timeProvider, loggerFactory);
-        _logger = loggerFactory.CreateLogger<DurableWorker>();
         _slots = new SemaphoreSlim(_options.MaxConcurrentOrchestrations);
         _activitySlots = new SemaphoreSlim(_options.MaxConcurrentActivities);
         _pipelining = _options.PipelineSteps && _options.DeliverActivityResultsLocally;
@@ -63,6 +69,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         _loops =
         [
             Task.Run(() => RunControlLoopAsync(token), CancellationToken.None),
+            Task.Run(() => _leases.RunAsync(token), CancellationToken.None),
             .. Enumerable.Range(0, _options.MaxConcurrentActivities).Select(_ => Task.Run(() => RunActivityLoopAsync(token), CancellationToken.None)),
         ];
         Log.WorkerStarted(_logger, _options.MaxConcurrentOrchestrations, _options.MaxConcurrentActivities);

@@ -342,6 +342,115 @@ public sealed class AzureDurableScenarios() : DurableScenarios(DurableBackend.Az
         Assert.Null(await dispatcher.ReceiveAsync(DispatchQueue.WorkItem, TimeSpan.FromSeconds(30), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task RenewAsync_PastFirstTimeout_StaysInvisibleAndOriginalLeaseDeletesIt()
+    {
+        await using var host = await StartAsync(workers: 0);
+        var dispatcher = host.Services.GetRequiredService<StorageQueueDispatcher>();
+        var hub = host.Services.GetRequiredService<TaskHubResources>();
+        await dispatcher.SendAsync(DispatchQueue.WorkItem, new TaskMessage("renew-1", "someone", "e1", new EventRaisedEvent(-1, DateTime.UtcNow, "x", null)), null, CancellationToken.None);
+        var lease = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(2));
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var renewed = await dispatcher.RenewAsync(lease, TimeSpan.FromSeconds(4), CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await AssertNothingVisibleAsync(dispatcher, DispatchQueue.WorkItem);
+
+        // The lease id still holds the first pop receipt; the delete must use the renewed one.
+        await dispatcher.CompleteAsync(lease, CancellationToken.None);
+
+        Assert.True(renewed);
+        Assert.Equal(0, await CountMessagesAsync(hub.WorkItems));
+    }
+
+    [Fact]
+    public async Task RenewAsync_SharedEnvelopeParts_AllKeptUntilSettledAndSettledPartLost()
+    {
+        await using var host = await StartAsync(workers: 0);
+        var dispatcher = host.Services.GetRequiredService<StorageQueueDispatcher>();
+        var hub = host.Services.GetRequiredService<TaskHubResources>();
+        var messages = Enumerable.Range(0, 20)
+            .Select(i => new TaskMessage($"renew-part-{i}", "someone", "e1", new TaskScheduledEvent(i, DateTime.UtcNow, "Greet", $"\"{i}\""))).ToList();
+
+        // Overlapping sends: the first goes alone, the others wait for it and share the next envelope.
+        var leases = await Task.WhenAll(messages.Select(m => dispatcher.SendLeasedAsync(DispatchQueue.WorkItem, m, TimeSpan.FromSeconds(2), CancellationToken.None)));
+        var queueMessages = await CountMessagesAsync(hub.WorkItems);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var renewed = await Task.WhenAll(leases.Select(l => dispatcher.RenewAsync(l, TimeSpan.FromSeconds(4), CancellationToken.None)));
+        await dispatcher.CompleteAsync(leases[1], CancellationToken.None);
+        var settledPart = await dispatcher.RenewAsync(leases[1], TimeSpan.FromSeconds(4), CancellationToken.None);
+        var envelopeMate = await dispatcher.RenewAsync(leases[2], TimeSpan.FromSeconds(4), CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await AssertNothingVisibleAsync(dispatcher, DispatchQueue.WorkItem);
+
+        // Settled with copies of the leases, as the worker does with a result in place of the work item.
+        foreach (var lease in leases.Where((_, i) => i != 1))
+        {
+            await dispatcher.CompleteAsync(lease with { Message = messages[0] }, CancellationToken.None);
+        }
+
+        Assert.InRange(queueMessages, 2, 19);
+        Assert.All(renewed, Assert.True);
+        Assert.False(settledPart);
+        Assert.True(envelopeMate);
+        Assert.Equal(0, await CountMessagesAsync(hub.WorkItems));
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_LeaseWaitedInPrefetchBufferPastHalfItsTimeout_RenewedBeforeHandedOut()
+    {
+        await using var host = await StartAsync(workers: 0);
+        var dispatcher = host.Services.GetRequiredService<StorageQueueDispatcher>();
+        var hub = host.Services.GetRequiredService<TaskHubResources>();
+        foreach (var name in new[] { "prefetch-1", "prefetch-2" })
+        {
+            await dispatcher.SendAsync(DispatchQueue.WorkItem, new TaskMessage(name, "someone", "e1", new EventRaisedEvent(-1, DateTime.UtcNow, name, null)), null, CancellationToken.None);
+        }
+
+        // One poll fetches both; the second waits in the buffer while its 2 s lease runs down.
+        var first = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(2));
+        await dispatcher.CompleteAsync(first, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        var second = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(2));
+        await Task.Delay(TimeSpan.FromSeconds(1.3));
+        await AssertNothingVisibleAsync(dispatcher, DispatchQueue.WorkItem);
+        await dispatcher.CompleteAsync(second, CancellationToken.None);
+
+        Assert.NotEqual(first.Message.Id, second.Message.Id);
+        Assert.Equal(0, await CountMessagesAsync(hub.WorkItems));
+    }
+
+    [Fact]
+    public async Task RenewAsync_SettledLease_ReturnsFalse()
+    {
+        await using var host = await StartAsync(workers: 0);
+        var dispatcher = host.Services.GetRequiredService<StorageQueueDispatcher>();
+        await dispatcher.SendAsync(DispatchQueue.Control, new TaskMessage("renew-settled-1", "someone", "e1", new EventRaisedEvent(-1, DateTime.UtcNow, "x", null)), null, CancellationToken.None);
+        await dispatcher.SendAsync(DispatchQueue.Control, new TaskMessage("renew-settled-2", "someone", "e1", new EventRaisedEvent(-1, DateTime.UtcNow, "y", null)), null, CancellationToken.None);
+        var completed = await ReceiveAsync(dispatcher);
+        var abandoned = await ReceiveAsync(dispatcher);
+
+        await dispatcher.CompleteAsync(completed, CancellationToken.None);
+        await dispatcher.AbandonAsync(abandoned, CancellationToken.None);
+
+        Assert.False(await dispatcher.RenewAsync(completed, TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.False(await dispatcher.RenewAsync(abandoned, TimeSpan.FromSeconds(30), CancellationToken.None));
+    }
+
+    /// <summary>Receives for a while (the pump polls with backoff) and expects nothing.</summary>
+    private static async Task AssertNothingVisibleAsync(StorageQueueDispatcher dispatcher, DispatchQueue queue)
+    {
+        var until = DateTime.UtcNow.AddMilliseconds(500);
+        while (DateTime.UtcNow < until)
+        {
+            Assert.Null(await dispatcher.ReceiveAsync(queue, TimeSpan.FromSeconds(30), CancellationToken.None));
+        }
+    }
+
+    /// <summary>Queue messages stored, visible or not: a deleted one no longer counts.</summary>
+    private static async Task<int> CountMessagesAsync(global::Azure.Storage.Queues.QueueClient queue) =>
+        (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount;
+
     private static async Task<MessageLease> ReceiveAsync(StorageQueueDispatcher dispatcher, DispatchQueue queue = DispatchQueue.Control, TimeSpan? visibility = null)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
