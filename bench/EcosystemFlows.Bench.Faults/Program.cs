@@ -35,7 +35,8 @@ var settings = new Dictionary<string, string>
     ["Logging__LogLevel__Default"] = "Warning",
 
     // After a kill, every task-hub message the app held (received, or stored for its own consumers) reappears only
-    // after this; the runtime's default (5 min, as Durable Functions) would park an offering for 5 min per kill.
+    // after this; the runtime's default (1 min) would park the offerings in flight for 1 min per kill. A live app
+    // renews what it holds, so a short timeout costs renewals, not redeliveries.
     ["extensions__durableTask__VisibilityTimeout"] = options.VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
 };
 var logDir = Path.Combine(Services.LocalDir, "logs");

@@ -19,7 +19,7 @@ internal sealed record SuiteOptions(
         bool Bool(string name, bool fallback) => values.TryGetValue(name, out var v) ? bool.Parse(v) : fallback;
         var seed = Int("seed", 8);
         var stuckBound = TimeSpan.FromSeconds(Int("stuck-bound-s", 60));
-        var visibility = TimeSpan.FromSeconds(Int("visibility-s", 30));
+        var visibility = TimeSpan.FromSeconds(Int("visibility-s", 15));
 
         // Messages a killed app held come back only after the visibility timeout: until then an offering waits
         // on them, which is slow, not stuck.
