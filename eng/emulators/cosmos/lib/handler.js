@@ -5,7 +5,7 @@
 const { randomUUID } = require("crypto");
 const { isDeepStrictEqual } = require("util");
 const { routes, readJson, cosmosQuery } = require("./package");
-const { readPartitionKey, partitionValue, scopeToPartition, PartitionKeyError } = require("./partition");
+const { readPartitionKey, partitionValue, partitionFilter, scopeToPartition, PartitionKeyError } = require("./partition");
 const { buildQueryPlan, isQueryPlanRequest } = require("./query-plan");
 const { page, readMaxItemCount, ContinuationError } = require("./paging");
 const { readChangeFeed } = require("./change-feed");
@@ -126,11 +126,7 @@ function createHandler({ account, journal, log = () => {}, logRequests = false }
   }
 
   function runQuery(req, res, collection, sql, parameters) {
-    const docs = scopeToPartition(
-      store.documentsInOrder(collection),
-      store.partitionPaths(collection),
-      readPartitionKey(req.headers)
-    );
+    const docs = store.documentsInOrder(collection, partitionFilter(store.partitionPaths(collection), readPartitionKey(req.headers)));
     const data = collection.read();
     let result;
     try {

@@ -40,10 +40,19 @@ function partitionValue(doc, paths) {
     .reduce((node, key) => (node === null || node === undefined ? undefined : node[key]), doc);
 }
 
-/** Filters documents to one partition; an unscoped request keeps them all. */
-function scopeToPartition(docs, paths, partitionKey) {
-  if (!partitionKey.scoped) return docs;
-  return docs.filter(doc => isDeepStrictEqual(partitionValue(doc, paths), partitionKey.value));
+/** Whether a document belongs to the request's partition, or null when the request names none (all do). */
+function partitionFilter(paths, partitionKey) {
+  if (!partitionKey.scoped) return null;
+  const wanted = partitionKey.value;
+  // Partition keys are nearly always strings or numbers: compare those directly, not structurally.
+  if (wanted === null || typeof wanted !== "object") return doc => partitionValue(doc, paths) === wanted;
+  return doc => isDeepStrictEqual(partitionValue(doc, paths), wanted);
 }
 
-module.exports = { HEADER, PartitionKeyError, readPartitionKey, partitionValue, scopeToPartition };
+/** Filters documents to one partition; an unscoped request keeps them all. */
+function scopeToPartition(docs, paths, partitionKey) {
+  const keep = partitionFilter(paths, partitionKey);
+  return keep ? docs.filter(keep) : docs;
+}
+
+module.exports = { HEADER, PartitionKeyError, readPartitionKey, partitionValue, partitionFilter, scopeToPartition };

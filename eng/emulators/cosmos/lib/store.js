@@ -66,13 +66,30 @@ function creationOrdinal(rid) {
   return bytes.length >= 16 ? bytes.readUInt32LE(8) : Number.MAX_SAFE_INTEGER;
 }
 
-/** All documents of a container in creation order (stable across replaces). */
-function documentsInOrder(collection) {
-  return [...collection.documents._data.values()]
-    .map(item => item.read())
-    .map(doc => [creationOrdinal(doc._rid), doc])
-    .sort((a, b) => a[0] - b[0])
-    .map(([, doc]) => doc);
+// Creation ordinal by _rid: a _rid never changes, and decoding it for every document of every query was most of
+// a query's cost once a container held tens of thousands of documents.
+const ordinalByRid = new Map();
+
+function cachedOrdinal(rid) {
+  let ordinal = ordinalByRid.get(rid);
+  if (ordinal === undefined) {
+    ordinal = creationOrdinal(rid);
+    ordinalByRid.set(rid, ordinal);
+  }
+  return ordinal;
+}
+
+/**
+ * The documents of a container that `keep` accepts (all by default), in creation order (stable across replaces).
+ * Filtering first means a partition-scoped query sorts only its partition.
+ */
+function documentsInOrder(collection, keep) {
+  const kept = [];
+  for (const item of collection.documents._data.values()) {
+    const doc = item.read();
+    if (!keep || keep(doc)) kept.push([cachedOrdinal(doc._rid), doc]);
+  }
+  return kept.sort((a, b) => a[0] - b[0]).map(([, doc]) => doc);
 }
 
 /** The stored document for id within the document's own partition (after a write). */
