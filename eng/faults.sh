@@ -7,6 +7,7 @@
 # on any violation.
 #   eng/faults.sh                 CI profile (default): 100 offerings without faults + 1,000 under faults
 #   eng/faults.sh --large         the larger documented run: 200 + 2,000 offerings, 40 app kills
+#   eng/faults.sh --smoke         what eng/test.sh runs: 10 + 60 offerings, 5 app kills, every fault kind (a few minutes)
 #   eng/faults.sh [--large] --seed 9 --offerings 300 ...   any option of the driver (bench/EcosystemFlows.Bench.Faults)
 # ECOFLOWS_FAULTS_KEEP=1 leaves the isolated services running afterwards.
 set -euo pipefail
@@ -26,10 +27,16 @@ source "$root/eng/lib/common.sh"
 [ "$(realpath -m "$ECOFLOWS_LOCAL_DIR")" != "$(realpath -m "$root/.local")" ] || die "the fault suite must not use the default .local (it kills its services)"
 
 profile=(--mode ci --offerings 1000 --baseline 100 --app-kills 20 --concurrency 64)
-if [ "${1:-}" = "--large" ]; then
-  shift
-  profile=(--mode large --offerings 2000 --baseline 200 --app-kills 40 --concurrency 64 --stage-bound-s 600 --stuck-bound-s 120)
-fi
+case "${1:-}" in
+  --large)
+    shift
+    profile=(--mode large --offerings 2000 --baseline 200 --app-kills 40 --concurrency 64 --stage-bound-s 600 --stuck-bound-s 120)
+    ;;
+  --smoke)
+    shift
+    profile=(--mode smoke --offerings 60 --baseline 10 --app-kills 5 --concurrency 32)
+    ;;
+esac
 
 command -v dotnet >/dev/null || die "the .NET SDK is required (see README: prerequisites)"
 # A fresh start: the stand-ins' data (journal, mnesia, Azurite files) from an earlier run is dropped.
