@@ -52,10 +52,4 @@ rm -rf "$results"
 dotnet test EcosystemFlows.sln -c Release --no-build -nologo \
   --results-directory "$results" --logger "trx" --logger "console;verbosity=minimal" "$@"
 phase ".NET tests"
-
-# The fault suite's smoke profile on its own isolated services: app SIGKILLs, broker, Azurite and Cosmos stand-in
-# kills, duplicate delivery, racing commands, then every invariant. The result goes under .local, not over the
-# measured runs in bench/results/faults.json.
-"$ROOT/eng/faults.sh" --smoke --out "$LOCAL_DIR/faults-smoke.json"
-phase "fault suite (smoke)"
 log "all tests passed (results: $results)"
