@@ -349,11 +349,11 @@ public sealed class AzureDurableScenarios() : DurableScenarios(DurableBackend.Az
         var dispatcher = host.Services.GetRequiredService<StorageQueueDispatcher>();
         var hub = host.Services.GetRequiredService<TaskHubResources>();
         await dispatcher.SendAsync(DispatchQueue.WorkItem, new TaskMessage("renew-1", "someone", "e1", new EventRaisedEvent(-1, DateTime.UtcNow, "x", null)), null, CancellationToken.None);
-        var lease = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(2));
+        var lease = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(4));
 
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        var renewed = await dispatcher.RenewAsync(lease, TimeSpan.FromSeconds(4), CancellationToken.None);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var renewed = await dispatcher.RenewAsync(lease, TimeSpan.FromSeconds(8), CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(3));
         await AssertNothingVisibleAsync(dispatcher, DispatchQueue.WorkItem);
 
         // The lease id still holds the first pop receipt; the delete must use the renewed one.
@@ -373,14 +373,14 @@ public sealed class AzureDurableScenarios() : DurableScenarios(DurableBackend.Az
             .Select(i => new TaskMessage($"renew-part-{i}", "someone", "e1", new TaskScheduledEvent(i, DateTime.UtcNow, "Greet", $"\"{i}\""))).ToList();
 
         // Overlapping sends: the first goes alone, the others wait for it and share the next envelope.
-        var leases = await Task.WhenAll(messages.Select(m => dispatcher.SendLeasedAsync(DispatchQueue.WorkItem, m, TimeSpan.FromSeconds(2), CancellationToken.None)));
+        var leases = await Task.WhenAll(messages.Select(m => dispatcher.SendLeasedAsync(DispatchQueue.WorkItem, m, TimeSpan.FromSeconds(4), CancellationToken.None)));
         var queueMessages = await CountMessagesAsync(hub.WorkItems);
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        var renewed = await Task.WhenAll(leases.Select(l => dispatcher.RenewAsync(l, TimeSpan.FromSeconds(4), CancellationToken.None)));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var renewed = await Task.WhenAll(leases.Select(l => dispatcher.RenewAsync(l, TimeSpan.FromSeconds(8), CancellationToken.None)));
         await dispatcher.CompleteAsync(leases[1], CancellationToken.None);
-        var settledPart = await dispatcher.RenewAsync(leases[1], TimeSpan.FromSeconds(4), CancellationToken.None);
-        var envelopeMate = await dispatcher.RenewAsync(leases[2], TimeSpan.FromSeconds(4), CancellationToken.None);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var settledPart = await dispatcher.RenewAsync(leases[1], TimeSpan.FromSeconds(8), CancellationToken.None);
+        var envelopeMate = await dispatcher.RenewAsync(leases[2], TimeSpan.FromSeconds(8), CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(3));
         await AssertNothingVisibleAsync(dispatcher, DispatchQueue.WorkItem);
 
         // Settled with copies of the leases, as the worker does with a result in place of the work item.
@@ -407,12 +407,12 @@ public sealed class AzureDurableScenarios() : DurableScenarios(DurableBackend.Az
             await dispatcher.SendAsync(DispatchQueue.WorkItem, new TaskMessage(name, "someone", "e1", new EventRaisedEvent(-1, DateTime.UtcNow, name, null)), null, CancellationToken.None);
         }
 
-        // One poll fetches both; the second waits in the buffer while its 2 s lease runs down.
-        var first = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(2));
+        // One poll fetches both; the second waits in the buffer while its 6 s lease runs down.
+        var first = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(6));
         await dispatcher.CompleteAsync(first, CancellationToken.None);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
-        var second = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(2));
-        await Task.Delay(TimeSpan.FromSeconds(1.3));
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        var second = await ReceiveAsync(dispatcher, DispatchQueue.WorkItem, TimeSpan.FromSeconds(6));
+        await Task.Delay(TimeSpan.FromSeconds(3));
         await AssertNothingVisibleAsync(dispatcher, DispatchQueue.WorkItem);
         await dispatcher.CompleteAsync(second, CancellationToken.None);
 
