@@ -6,6 +6,7 @@ using EcosystemFlows.Durable.Tests.Samples;
 using EcosystemFlows.Durable.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace EcosystemFlows.Durable.Tests;
 
@@ -178,6 +179,52 @@ public sealed class PipelineTests
         Assert.Empty(host.Dispatcher.PoisonMessages);
     }
 
+    [Fact]
+    public async Task ManyInstances_QueueServiceDownAgainAndAgain_AllCompleteWithEachResultOnce()
+    {
+        var store = new GatedStore { Delay = TimeSpan.FromMilliseconds(2) };
+        await using var host = await StartAsync(store, o =>
+        {
+            var services = o.ConfigureServices;
+            o.ConfigureServices = s => services?.Invoke(s.AddSingleton(sp => new FlakyDispatcher(sp.GetRequiredService<InMemoryDispatcher>()))
+                .AddSingleton<IMessageDispatcher>(sp => sp.GetRequiredService<FlakyDispatcher>()));
+        });
+        var queues = host.Services.GetRequiredService<FlakyDispatcher>();
+        var ids = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            ids.Add(await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(LongSequence), Steps));
+        }
+
+        // Short outages while the sequences run: commits succeed, the sends and settlements after them fail.
+        var random = new Random(8);
+        for (var i = 0; i < 40; i++)
+        {
+            queues.Down = true;
+            await Task.Delay(random.Next(5, 30));
+            queues.Down = false;
+            await Task.Delay(random.Next(20, 60));
+        }
+
+        // Leases nobody could settle expire, so their messages come back and the instances converge.
+        var timeout = host.Services.GetRequiredService<IOptions<DurableTaskOptions>>().Value.VisibilityTimeout;
+        for (var round = 0; round < 30 && !await AllCompletedAsync(host, ids); round++)
+        {
+            host.Clock.Advance(timeout);
+            host.Dispatcher.Signal();
+            await Task.Delay(300);
+        }
+
+        Assert.True(queues.Failures > 0);
+        foreach (var id in ids)
+        {
+            Assert.Equal(Steps, (await host.WaitForCompletionAsync(id, TimeSpan.FromSeconds(5))).ReadOutputAs<int>());
+            await AssertEachTaskCompletedOnceAsync(host, id, Steps);
+        }
+
+        Assert.Empty(host.Dispatcher.PoisonMessages);
+    }
+
     private static TaskMessage Event(DurableTestHost host, string id, string name) =>
         new($"event-{name}", id, null, new EventRaisedEvent(-1, host.Clock.GetUtcNow().UtcDateTime, name, "\"v\""));
 
@@ -196,6 +243,19 @@ public sealed class PipelineTests
         host.Clock,
         new DurableTaskOptions { MaxBatchSize = 100, DeliverActivityResultsLocally = true, PipelineSteps = true },
         NullLoggerFactory.Instance);
+
+    private static async Task<bool> AllCompletedAsync(DurableTestHost host, List<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            if ((await host.Client.GetInstanceAsync(id))?.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static async Task AssertEachTaskCompletedOnceAsync(DurableTestHost host, string id, int tasks)
     {
