@@ -53,9 +53,10 @@ internal sealed class EndState
 
     public static async Task<(IReadOnlyList<Doc> Offerings, IReadOnlyList<Doc> Catalog)> ReadCosmosAsync(Database database)
     {
+        // Pages as large as the service allows (-1: up to 4 MB each): every page of a query costs the stand-in a pass over the container.
         var all = new QueryDefinition("SELECT * FROM c");
-        var offerings = await OfferingData.QueryAllAsync<Doc>(database.GetContainer("offerings"), all, partitionKey: null, CancellationToken.None);
-        var catalog = await OfferingData.QueryAllAsync<Doc>(database.GetContainer("catalog"), all, partitionKey: null, CancellationToken.None);
+        var offerings = await OfferingData.QueryAllAsync<Doc>(database.GetContainer("offerings"), all, partitionKey: null, CancellationToken.None, maxItemCount: -1);
+        var catalog = await OfferingData.QueryAllAsync<Doc>(database.GetContainer("catalog"), all, partitionKey: null, CancellationToken.None, maxItemCount: -1);
         return (offerings, catalog);
     }
 

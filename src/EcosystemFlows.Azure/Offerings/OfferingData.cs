@@ -109,11 +109,11 @@ public sealed class OfferingData(CosmosClient client, IOptions<CosmosOptions> op
         return new Domain.Ports.Page<T>(items, page.ContinuationToken);
     }
 
-    /// <summary>Runs a parameterized query to the end (all pages), deserializing each document.</summary>
-    public static async Task<List<T>> QueryAllAsync<T>(Container container, QueryDefinition query, string? partitionKey, CancellationToken cancellationToken)
+    /// <summary>Runs a parameterized query to the end (all pages of up to <paramref name="maxItemCount"/> documents), deserializing each document.</summary>
+    public static async Task<List<T>> QueryAllAsync<T>(Container container, QueryDefinition query, string? partitionKey, CancellationToken cancellationToken, int maxItemCount = 100)
     {
         var results = new List<T>();
-        var options = new QueryRequestOptions { MaxItemCount = 100 };
+        var options = new QueryRequestOptions { MaxItemCount = maxItemCount };
         if (partitionKey is not null)
         {
             options.PartitionKey = new PartitionKey(partitionKey);

@@ -4,9 +4,11 @@
 // handlers, journaling every successful mutation so a restart keeps the data.
 const { randomUUID } = require("crypto");
 const { isDeepStrictEqual } = require("util");
-const { routes, readJson, cosmosQuery } = require("./package");
+const { routes, readJson } = require("./package");
 const { readPartitionKey, partitionValue, partitionFilter, scopeToPartition, PartitionKeyError } = require("./partition");
 const { buildQueryPlan, isQueryPlanRequest } = require("./query-plan");
+const { equalityFilter } = require("./prefilter");
+const { compile } = require("./compile");
 const { page, readMaxItemCount, ContinuationError } = require("./paging");
 const { readChangeFeed } = require("./change-feed");
 const store = require("./store");
@@ -133,18 +135,27 @@ function createHandler({ account, journal, log = () => {}, logRequests = false }
     let query = compiledQueries.get(sql);
     if (!query) {
       if (compiledQueries.size >= MAX_COMPILED_QUERIES) compiledQueries.delete(compiledQueries.keys().next().value);
-      query = cosmosQuery(sql);
+      query = compile(sql);
       compiledQueries.set(sql, query);
     }
     return query;
   }
 
   function runQuery(req, res, collection, sql, parameters) {
-    const docs = store.documentsInOrder(collection, partitionFilter(store.partitionPaths(collection), readPartitionKey(req.headers)));
+    let query;
+    try {
+      query = compiled(sql);
+    } catch (err) {
+      throw new BadRequest(err.message);
+    }
+    const inPartition = partitionFilter(store.partitionPaths(collection), readPartitionKey(req.headers));
+    const pinned = equalityFilter(query.pins, parameters);
+    const keep = inPartition && pinned ? doc => inPartition(doc) && pinned(doc) : inPartition || pinned;
+    const docs = store.documentsInOrder(collection, keep);
     const data = collection.read();
     let result;
     try {
-      result = compiled(sql).exec(docs, {
+      result = query.exec(docs, {
         parameters,
         udf: collection.documents._userDefinedFunctions(),
         compositeIndexes: (data.indexingPolicy && data.indexingPolicy.compositeIndexes) || []

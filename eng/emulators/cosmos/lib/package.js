@@ -12,5 +12,8 @@ module.exports = {
   readJson: load("json").default,
   parsePartitionKeyHeader: load("utils/get-partition-from-header").parsePartitionKey,
   // The query engine the package itself uses; resolved from the package so versions stay in step.
-  cosmosQuery: require(require.resolve("@zeit/cosmosdb-query", { paths: [LIB] })).default
+  cosmosQuery: require(require.resolve("@zeit/cosmosdb-query", { paths: [LIB] })).default,
+  // Its executor and helpers, for generated code and a helper the wrapper fixed (see compile.js).
+  queryExecutor: require(require.resolve("@zeit/cosmosdb-query/lib/executor", { paths: [LIB] })).default,
+  queryHelpers: require(require.resolve("@zeit/cosmosdb-query/lib/helpers", { paths: [LIB] }))
 };
