@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1025, Level = LogLevel.Error, Message = "Message {MessageId} for {InstanceId} held unsettled for {HeldFor}: its lease is no longer renewed and expires")]
     public static partial void LeaseRenewalCapped(ILogger logger, string messageId, string instanceId, TimeSpan heldFor);
 
+    [LoggerMessage(EventId = 1026, Level = LogLevel.Warning, Message = "Re-sending the outbox of {InstanceId} after a failed send failed again; retrying in {Delay}")]
+    public static partial void OutboxResendFailed(ILogger logger, Exception exception, string instanceId, TimeSpan delay);
+
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information, Message = "Durable worker started: {Orchestrations} orchestration loops, {Activities} activity loops")]
     public static partial void WorkerStarted(ILogger logger, int orchestrations, int activities);
 

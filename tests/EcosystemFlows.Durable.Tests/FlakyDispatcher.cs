@@ -10,11 +10,25 @@ internal sealed class FlakyDispatcher(IMessageDispatcher inner) : IMessageDispat
 {
     private int _down;
     private int _failures;
+    private int _workItemSendsToFail;
 
     public bool Down
     {
         get => Volatile.Read(ref _down) == 1;
         set => Volatile.Write(ref _down, value ? 1 : 0);
+    }
+
+    /// <summary>
+    /// While true, an abandoned message is deleted instead of made visible again, as the result of an activity that
+    /// ran before its work item was stored, when that store failed: there is nothing in the queue to bring back.
+    /// </summary>
+    public bool AbandonedAreLost { get; set; }
+
+    /// <summary>The next work-item sends that fail (then the transport is up again).</summary>
+    public int WorkItemSendsToFail
+    {
+        get => Volatile.Read(ref _workItemSendsToFail);
+        set => Volatile.Write(ref _workItemSendsToFail, value);
     }
 
     /// <summary>Calls refused while down.</summary>
@@ -25,6 +39,12 @@ internal sealed class FlakyDispatcher(IMessageDispatcher inner) : IMessageDispat
     public async Task SendAsync(DispatchQueue queue, TaskMessage message, DateTimeOffset? visibleAt, CancellationToken cancellationToken)
     {
         await Reachable();
+        if (queue == DispatchQueue.WorkItem && Interlocked.Decrement(ref _workItemSendsToFail) >= 0)
+        {
+            Interlocked.Increment(ref _failures);
+            throw new IOException("The work item could not be stored (injected).");
+        }
+
         await inner.SendAsync(queue, message, visibleAt, cancellationToken);
     }
 
@@ -61,7 +81,7 @@ internal sealed class FlakyDispatcher(IMessageDispatcher inner) : IMessageDispat
     public async Task AbandonAsync(MessageLease lease, CancellationToken cancellationToken)
     {
         await Reachable();
-        await inner.AbandonAsync(lease, cancellationToken);
+        await (AbandonedAreLost ? inner.CompleteAsync(lease, cancellationToken) : inner.AbandonAsync(lease, cancellationToken));
     }
 
     public async Task PoisonAsync(MessageLease lease, string reason, CancellationToken cancellationToken)

@@ -116,6 +116,39 @@ public sealed class ReliabilityTests
     }
 
     [Fact]
+    public async Task Worker_SendFailsAndTriggerCannotComeBack_WorkerResendsOutboxAndInstanceCompletes()
+    {
+        await using var host = await TestHosts.StartAsync(o =>
+        {
+            var services = o.ConfigureServices;
+            o.ConfigureServices = s => services?.Invoke(s.AddSingleton(sp => new FlakyDispatcher(sp.GetRequiredService<InMemoryDispatcher>()))
+                .AddSingleton<IMessageDispatcher>(sp => sp.GetRequiredService<FlakyDispatcher>()));
+        });
+        var queues = host.Services.GetRequiredService<FlakyDispatcher>();
+        (queues.AbandonedAreLost, queues.WorkItemSendsToFail) = (true, 2);
+
+        // The start commits, its work item's store fails, and the start message it abandons is gone: only the
+        // document's outbox still knows about the work item.
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(HelloSequenceOrchestrator), "Lima");
+        for (var waited = 0; queues.Failures < 2 && waited < 200; waited++)
+        {
+            await Task.Delay(10);
+        }
+
+        // The worker re-sends it after a second, then again after two more when that fails too.
+        Assert.Equal(OrchestrationRuntimeStatus.Running, (await host.Client.GetInstanceAsync(id))!.RuntimeStatus);
+        for (var round = 0; round < 10 && (await host.Client.GetInstanceAsync(id))!.RuntimeStatus != OrchestrationRuntimeStatus.Completed; round++)
+        {
+            host.Clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(100);
+        }
+
+        var result = await host.WaitForCompletionAsync(id, TimeSpan.FromSeconds(5));
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
+        AssertConsistent(await host.Client.GetOrchestrationHistoryAsync(id), expectedTasks: 3);
+    }
+
+    [Fact]
     public async Task Worker_MessageAlwaysFailing_IsPoisonedWithReasonAfterMaxDequeues()
     {
         var clock = new FakeTimeProvider();

@@ -29,9 +29,12 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     private readonly SemaphoreSlim _slots;
     private readonly SemaphoreSlim _activitySlots;
     private readonly ConcurrentDictionary<string, HeldWorkItem> _held = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _resending = new(StringComparer.Ordinal);
+    private readonly TimeProvider _timeProvider;
     private readonly bool _pipelining;
     private long _heldSequence;
     private CancellationTokenSource? _stopping;
+    private CancellationToken _stoppingToken = new(canceled: true);
     private Task[] _loops = [];
 
     /// <summary>Creates a worker over the registered store and dispatcher.</summary>
@@ -48,6 +51,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value;
+        _timeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger<DurableWorker>();
 
         // Everything this worker receives or stores held goes through the keeper, so it is renewed until settled.
@@ -66,6 +70,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     {
         _stopping = new CancellationTokenSource();
         var token = _stopping.Token;
+        _stoppingToken = token;
         _loops =
         [
             Task.Run(() => RunControlLoopAsync(token), CancellationToken.None),
@@ -201,6 +206,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
                 await AbandonQuietlyAsync(lease).ConfigureAwait(false);
             }
 
+            ResendInBackground(leases[0].Message.InstanceId);
             return;
         }
 
@@ -219,6 +225,57 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
                 Log.CompleteFailed(_logger, ex, lease.Message.Id, lease.Message.InstanceId);
             }
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After a committed step's send failed, sends the instance's outbox from its document until that succeeds or the
+    /// worker stops. The abandoned messages usually bring it back anyway, but not all can: the result of an activity
+    /// that ran here before its work item was stored, when that store failed, exists nowhere else. Without this, an
+    /// instance waiting for what its lost outbox held would wait forever.
+    /// </summary>
+    private void ResendInBackground(string instanceId)
+    {
+        if (_stoppingToken.IsCancellationRequested || !_resending.TryAdd(instanceId, 0))
+        {
+            return;
+        }
+
+        var resending = ResendUntilSentAsync(instanceId);
+        lock (_pending)
+        {
+            _instanceTasks.RemoveAll(t => t.IsCompleted);
+            _instanceTasks.Add(resending);
+        }
+    }
+
+    private async Task ResendUntilSentAsync(string instanceId)
+    {
+        try
+        {
+            var delay = TimeSpan.FromSeconds(1);
+            while (true)
+            {
+                await Task.Delay(delay, _timeProvider, _stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await _orchestrations.ResendOutboxAsync(instanceId, _stoppingToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception ex) when (!_stoppingToken.IsCancellationRequested)
+                {
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.VisibilityTimeout.Ticks));
+                    Log.OutboxResendFailed(_logger, ex, instanceId, delay);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the abandoned messages (or their expired leases) bring the instance back to whoever runs then.
+        }
+        finally
+        {
+            _resending.TryRemove(instanceId, out _);
+        }
     }
 
     /// <summary>Queues a control message on its instance's chain; the caller holds a slot, released here or when the chain ends.</summary>
@@ -584,6 +641,9 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             Log.MessageFailed(_logger, ex, message.Id, message.InstanceId, lease.DequeueCount);
             _lastErrors[message.Id] = $"{ex.GetType().FullName}: {ex.Message}";
             await AbandonQuietlyAsync(lease).ConfigureAwait(false);
+
+            // The failure may have been the re-send of an earlier commit's outbox, with this message one that cannot come back.
+            ResendInBackground(message.InstanceId);
         }
     }
 }

@@ -225,6 +225,20 @@ internal sealed partial class OrchestrationMessageProcessor(
             await dispatcher.SendAsync(outgoing.Queue, outgoing.Message, outgoing.VisibleAt, ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Sends what the stored document's outbox still holds unresolved, as the redelivery of any message for the
+    /// instance would (ids are deterministic: a message sent twice is recognised as processed).
+    /// </summary>
+    public async Task ResendOutboxAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false) is { State.Outbox.Count: > 0 } stored
+            && Unresolved(stored.State, []) is { Count: > 0 } leftovers)
+        {
+            await SendAsync(leftovers, cancellationToken).ConfigureAwait(false);
+            Log.OutboxRecovered(_logger, instanceId, leftovers.Count);
+        }
+    }
+
     private async Task<string?> TryClearOutboxAsync(InstanceState state, string etag, CancellationToken cancellationToken) =>
         // A conflict (null) is fine: whoever committed in between loaded this outbox and re-sent it first.
         await store.TryReplaceAsync(state with { Outbox = [] }, etag, cancellationToken).ConfigureAwait(false);
