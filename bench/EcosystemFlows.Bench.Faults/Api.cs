@@ -17,7 +17,7 @@ internal sealed record Answer(HttpStatusCode Status, string Body, bool Retried)
 
 /// <summary>
 /// The app's API as the suite's users call it: development tokens per user, and every call retried through
-/// app kills (connection refused, reset, timeout, 5xx) until it gets an answer or the bound passes. Service
+/// app kills (connection refused, reset, timeout, 5xx) and after 429 (as long as Retry-After says) until it gets an answer or the bound passes. Service
 /// Bus commands are sent until the broker confirms (through broker kills).
 /// </summary>
 internal sealed class Api(Uri baseAddress, AuthOptions auth, ServiceBusSender sender, TimeSpan bound) : IDisposable
@@ -44,10 +44,16 @@ internal sealed class Api(Uri baseAddress, AuthOptions auth, ServiceBusSender se
                 request.Headers.Add(JointOfferingApi.IdempotencyKeyHeader, idempotencyKey);
             }
 
+            var pause = TimeSpan.FromMilliseconds(400);
             try
             {
                 using var response = await client.SendAsync(request);
-                if ((int)response.StatusCode < 500)
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    // The app's rate limit (per organisation): the driver is one client driving a thousand offerings.
+                    pause = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+                }
+                else if ((int)response.StatusCode < 500)
                 {
                     return new Answer(response.StatusCode, await response.Content.ReadAsStringAsync(), retried);
                 }
@@ -64,7 +70,7 @@ internal sealed class Api(Uri baseAddress, AuthOptions auth, ServiceBusSender se
                 return new Answer(HttpStatusCode.ServiceUnavailable, "no answer within the bound", retried);
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(400));
+            await Task.Delay(pause);
         }
     }
 

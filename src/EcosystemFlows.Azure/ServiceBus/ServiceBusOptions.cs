@@ -51,6 +51,14 @@ public sealed class ServiceBusOptions : IValidatableObject
     [Range(1, 2000, ErrorMessage = "must be between 1 and 2000")]
     public int MaxDeliveryCount { get; set; } = 5;
 
+    /// <summary>
+    /// A message whose handler failed is abandoned only after this delay, doubled per delivery (capped at 30 s),
+    /// so an outage of a dependency that lasts seconds (a database restarting) does not use up
+    /// <see cref="MaxDeliveryCount"/> within them. The message stays locked meanwhile; zero abandons at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "must be between 0 and 30 seconds")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Larger messages are dead-lettered unread (Service Bus standard tier allows 256 KiB).</summary>
     [Range(1024, 100 * 1024 * 1024, ErrorMessage = "must be between 1 KiB and 100 MiB")]
     public int MaxMessageBytes { get; set; } = 256 * 1024;

@@ -180,8 +180,9 @@ public sealed class ServiceBusMessagingTests
     public async Task Process_TransientFailures_RedeliveredThenDeadLetteredAfterMaxDeliveryCount()
     {
         var queue = await ServiceBusTestBroker.CreateQueueAsync("transient");
-        await using var connection = ServiceBusTestBroker.Connect(options => options.MaxDeliveryCount = 3);
+        await using var connection = ServiceBusTestBroker.Connect(options => (options.MaxDeliveryCount, options.RetryDelay) = (3, TimeSpan.FromMilliseconds(300)));
         var log = new HandledLog();
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var succeeded = new TaskCompletionSource<ServiceBusReceivedMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var processor = new ServiceBusProcessor(connection, ServiceBusEntity.Queue(queue), (message, _) =>
         {
@@ -200,6 +201,7 @@ public sealed class ServiceBusMessagingTests
         await sender.SendToQueueAsync(queue, new ServiceBusMessage("{}"u8.ToArray()) { MessageId = "always-fails" });
         await sender.SendToQueueAsync(queue, new ServiceBusMessage("{}"u8.ToArray()) { MessageId = "flaky" });
         var dead = Assert.Single(await ServiceBusTestBroker.ReceiveRawAsync($"{queue}.dlq", 1));
+        var deadAfter = started.Elapsed;
         var recovered = await succeeded.Task.WaitAsync(ServiceBusTestBroker.WaitTimeout);
         await processor.StopAsync();
 
@@ -209,6 +211,9 @@ public sealed class ServiceBusMessagingTests
         Assert.Equal(3, log.Counts["always-fails"]);
         Assert.Equal([1, 2, 3], log.Messages.Where(m => m.MessageId == "always-fails").Select(m => m.DeliveryCount));
         Assert.Equal(2, recovered.DeliveryCount);
+
+        // Each failed delivery waited before its abandon: 300 ms, then 600 ms.
+        Assert.True(deadAfter >= TimeSpan.FromMilliseconds(900), $"dead-lettered after {deadAfter}");
         Assert.Equal(2, log.Counts["flaky"]);
         Assert.Empty(await ServiceBusTestBroker.ReceiveRawAsync(queue, 1, timeout: TimeSpan.FromSeconds(1)));
     }

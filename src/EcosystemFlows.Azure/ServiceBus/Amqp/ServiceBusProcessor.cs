@@ -236,12 +236,25 @@ public sealed class ServiceBusProcessor : IAsyncDisposable
             }
 
             ServiceBusLog.HandlerFailed(_connection.Logger, ex, _entity.ToString(), messageId, received.DeliveryCount, _options.MaxDeliveryCount);
+            try
+            {
+                await Task.Delay(RetryDelay(received.DeliveryCount), _hardStop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping: abandoned at once, for whoever receives next.
+            }
+
             await SettleAsync(link, message, () => dialect.AbandonAsync(link, message, _entity, _connection, _hardStop.Token)).ConfigureAwait(false);
             return;
         }
 
         TrySettle(link, message, static (l, m) => l.Accept(m));
     }
+
+    /// <summary>How long a failed delivery waits before it is abandoned: <see cref="ServiceBusOptions.RetryDelay"/> doubled per delivery, at most 30 s.</summary>
+    private TimeSpan RetryDelay(int deliveryCount) =>
+        TimeSpan.FromTicks(Math.Min(_options.RetryDelay.Ticks << Math.Clamp(deliveryCount - 1, 0, 16), TimeSpan.FromSeconds(30).Ticks));
 
     private Task DeadLetterAsync(ReceiverLink link, Message message, string reason, string description)
     {
