@@ -149,6 +149,34 @@ public sealed class ReliabilityTests
     }
 
     [Fact]
+    public async Task ContinueAsNew_EventInTheSameBatchAfterTheMessageThatLedThere_IsCarriedToTheNextExecution()
+    {
+        // Arrange: generation 0 waits for "Next"; "Next" and then "Carried" are raised and applied in one batch.
+        await using var host = await TestHosts.StartAsync(o => o.WorkerCount = 0);
+        var processor = CreateProcessor(host, host.Dispatcher);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(CarryOverOrchestrator), new CarryInput(true, 0));
+        var start = (await host.Dispatcher.ReceiveAsync(DispatchQueue.Control, TimeSpan.FromMinutes(1), CancellationToken.None))!;
+        await processor.ProcessAsync(start.Message, CancellationToken.None);
+        await host.Dispatcher.CompleteAsync(start, CancellationToken.None);
+        await host.Client.RaiseEventAsync(id, "Next", "go");
+        await host.Client.RaiseEventAsync(id, "Carried", "arrived with Next");
+        var next = (await host.Dispatcher.ReceiveAsync(DispatchQueue.Control, TimeSpan.FromMinutes(1), CancellationToken.None))!;
+        var carried = (await host.Dispatcher.ReceiveAsync(DispatchQueue.Control, TimeSpan.FromMinutes(1), CancellationToken.None))!;
+
+        // Act: the batch continues the instance as new; a worker then runs generation 1.
+        await processor.ProcessBatchAsync([next.Message, carried.Message], CancellationToken.None);
+        await host.Dispatcher.CompleteAsync(next, CancellationToken.None);
+        await host.Dispatcher.CompleteAsync(carried, CancellationToken.None);
+        await using var worker = ActivatorUtilities.CreateInstance<DurableWorker>(host.Services);
+        await worker.StartAsync(CancellationToken.None);
+
+        // Assert: generation 1 read the event instead of waiting an hour for it.
+        var result = await host.WaitForCompletionAsync(id);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
+        Assert.Equal("arrived with Next", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
     public async Task Worker_MessageAlwaysFailing_IsPoisonedWithReasonAfterMaxDequeues()
     {
         var clock = new FakeTimeProvider();

@@ -260,6 +260,14 @@ internal sealed class ReplayOrchestrationContext : TaskOrchestrationContext
 
     private void Raise(EventRaisedEvent raised)
     {
+        if (Completion is { Status: OrchestrationRuntimeStatus.ContinuedAsNew } continued && _continueAsNew is { Preserve: true })
+        {
+            // Raised after the code continued as new within this episode (it arrived together with the message that
+            // let the code get there): the next execution gets it, as it would an event raised a moment later.
+            Completion = continued with { CarryOverEvents = [.. continued.CarryOverEvents, raised] };
+            return;
+        }
+
         if (_eventWaiters.TryGetValue(raised.Name, out var waiters) && waiters.Count > 0)
         {
             var waiter = waiters[0];
