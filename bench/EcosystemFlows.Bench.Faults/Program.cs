@@ -38,6 +38,11 @@ var settings = new Dictionary<string, string>
     // after this; the runtime's default (1 min) would park the offerings in flight for 1 min per kill. A live app
     // renews what it holds, so a short timeout costs renewals, not redeliveries.
     ["extensions__durableTask__VisibilityTimeout"] = options.VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
+
+    // The driver is one organisation driving a thousand offerings: at the default limit (1,000 requests per 10 s)
+    // the whole run would be throttled, and slowed stages would exceed the driver's stage bound. Rate limiting has
+    // its own tests; here it is lifted out of the way.
+    ["ApiLimits__PermitsPerWindow"] = "1000000",
 };
 var logDir = Path.Combine(Services.LocalDir, "logs");
 var services = new Services(options.Root);
