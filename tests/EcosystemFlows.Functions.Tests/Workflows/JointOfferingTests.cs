@@ -316,6 +316,25 @@ public sealed class JointOfferingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Amend_SameAmendmentRaisedTwice_OneRoundAndTheSecondIgnoredOnceInForce()
+    {
+        await StartAsync();
+        await ApproveAllAsync(OfferingId);
+        var amended = Examples.Terms() with { Pricing = new Pricing(1599m, "EUR", BillingTerm.Monthly) };
+
+        // A retried request: both raises passed the API's check before the first was applied.
+        await RaiseAsync(OfferingId, new AmendRequest("contoso", "alice", amended), OfferingEvents.Amend);
+        await RaiseAsync(OfferingId, new AmendRequest("contoso", "alice", amended), OfferingEvents.Amend);
+        await ApproveAllAsync($"{OfferingId}~amendment-1", amended.TermsHash);
+
+        var after = await StatusAsync();
+        Assert.Equal(OfferingStage.Launched, after.Stage);
+        Assert.Equal(amended.TermsHash, after.TermsHash);
+        Assert.Null(await _host.Client.GetInstanceAsync($"{OfferingId}~amendment-2"));
+        Assert.Single(_ports.EventTypes(OfferingId), "offering.amended");
+    }
+
+    [Fact]
     public async Task Retire_AfterLaunch_RetiresSkuAndEndsSupport()
     {
         await StartAsync();

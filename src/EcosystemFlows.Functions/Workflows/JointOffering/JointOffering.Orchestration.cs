@@ -122,6 +122,14 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         }
 
         var amendment = await amend;
+        if (amendment.Terms.TermsHash == live.Terms.TermsHash)
+        {
+            // Terms already in force: a retried request whose first attempt went through passed the API's check before
+            // that attempt was applied. A second round for the same terms would wait for sign-offs nobody sends.
+            context.ContinueAsNew(input);
+            return new JointOfferingResult(OfferingStage.Launched, live.SkuCode, null);
+        }
+
         journal.Show(OfferingStage.Amending);
         var validation = await context.CallActivityAsync<ValidationOutcome>(nameof(ValidateOfferingActivity), new ValidateOfferingInput(input.OfferingId, amendment.Terms), DependencyRetry.Options);
         var accepted = validation.Errors.Count == 0 && amendment.Terms.CatalogId == live.Terms.CatalogId;
