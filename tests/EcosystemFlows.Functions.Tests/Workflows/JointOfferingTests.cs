@@ -327,6 +327,15 @@ public sealed class JointOfferingTests : IAsyncLifetime
         await RaiseAsync(OfferingId, new AmendRequest("contoso", "alice", amended), OfferingEvents.Amend);
         await ApproveAllAsync($"{OfferingId}~amendment-1", amended.TermsHash);
 
+        // The round's end, the continue-as-new and the ignored second request run after the last sign-off.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await StatusAsync() is var status && (status.Stage != OfferingStage.Launched || status.TermsHash != amended.TermsHash) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        await _host.WaitForIdleAsync();
+        await Task.Delay(300);
         var after = await StatusAsync();
         Assert.Equal(OfferingStage.Launched, after.Stage);
         Assert.Equal(amended.TermsHash, after.TermsHash);
