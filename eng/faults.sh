@@ -7,7 +7,7 @@
 # on any violation.
 #   eng/faults.sh                 CI profile (default): 100 offerings without faults + 1,000 under faults
 #   eng/faults.sh --large         the larger documented run: 200 + 2,000 offerings, 40 app kills
-#   eng/faults.sh --smoke         10 + 60 offerings, 5 app kills, every fault kind (a few minutes)
+#   eng/faults.sh --smoke         what eng/test.sh runs: 10 + 60 offerings, 5 app kills, every fault kind (a few minutes)
 #   eng/faults.sh [--large] --seed 9 --offerings 300 ...   any option of the driver (bench/EcosystemFlows.Bench.Faults)
 # ECOFLOWS_FAULTS_KEEP=1 leaves the isolated services running afterwards.
 set -euo pipefail
