@@ -179,11 +179,16 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
     /// </summary>
     private void CompleteInBackground(IReadOnlyList<MessageLease> leases, Task sent)
     {
-        var completing = CompleteAllAsync(leases, sent);
+        Track(CompleteAllAsync(leases, sent));
+    }
+
+    /// <summary>Keeps a background task of this worker, so stopping waits for it (<see cref="DrainAsync"/>).</summary>
+    private void Track(Task running)
+    {
         lock (_pending)
         {
             _instanceTasks.RemoveAll(t => t.IsCompleted);
-            _instanceTasks.Add(completing);
+            _instanceTasks.Add(running);
         }
     }
 
@@ -240,12 +245,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
             return;
         }
 
-        var resending = ResendUntilSentAsync(instanceId);
-        lock (_pending)
-        {
-            _instanceTasks.RemoveAll(t => t.IsCompleted);
-            _instanceTasks.Add(resending);
-        }
+        Track(ResendUntilSentAsync(instanceId));
     }
 
     private async Task ResendUntilSentAsync(string instanceId)
@@ -377,12 +377,7 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
 
         var leaseId = "held:" + Interlocked.Increment(ref _heldSequence).ToString(CultureInfo.InvariantCulture);
         _held[leaseId] = held;
-        var running = RunHeldAsync(held, leaseId, cancellationToken);
-        lock (_pending)
-        {
-            _instanceTasks.Add(running);
-        }
-
+        Track(RunHeldAsync(held, leaseId, cancellationToken));
         return true;
     }
 

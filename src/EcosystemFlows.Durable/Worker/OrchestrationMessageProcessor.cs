@@ -112,12 +112,7 @@ internal sealed partial class OrchestrationMessageProcessor(
             {
                 // The document keeps the outbox of its last commit, which may have died before sending it: ids are
                 // deterministic, so re-sending is safe; what the history shows done is not sent again.
-                var leftovers = Unresolved(stored.State, messages);
-                if (leftovers.Count > 0)
-                {
-                    await SendAsync(leftovers, cancellationToken).ConfigureAwait(false);
-                    Log.OutboxRecovered(_logger, message.InstanceId, leftovers.Count);
-                }
+                await ResendUnresolvedAsync(stored.State, messages, cancellationToken).ConfigureAwait(false);
             }
 
             var episode = new Episode(this, messages, timeProvider.GetUtcNow().UtcDateTime);
@@ -231,11 +226,20 @@ internal sealed partial class OrchestrationMessageProcessor(
     /// </summary>
     public async Task ResendOutboxAsync(string instanceId, CancellationToken cancellationToken)
     {
-        if (await store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false) is { State.Outbox.Count: > 0 } stored
-            && Unresolved(stored.State, []) is { Count: > 0 } leftovers)
+        if (await store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false) is { State.Outbox.Count: > 0 } stored)
+        {
+            await ResendUnresolvedAsync(stored.State, [], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends the outbox messages of <paramref name="state"/> still worth sending (see <see cref="Unresolved"/>).</summary>
+    private async Task ResendUnresolvedAsync(InstanceState state, List<TaskMessage> applying, CancellationToken cancellationToken)
+    {
+        var leftovers = Unresolved(state, applying);
+        if (leftovers.Count > 0)
         {
             await SendAsync(leftovers, cancellationToken).ConfigureAwait(false);
-            Log.OutboxRecovered(_logger, instanceId, leftovers.Count);
+            Log.OutboxRecovered(_logger, state.InstanceId, leftovers.Count);
         }
     }
 
