@@ -26,7 +26,7 @@ export ECOFLOWS_RABBITMQ_NODE="${ECOFLOWS_FAULTS_RABBITMQ_NODE:-ecoflowsfaults@l
 source "$root/eng/lib/common.sh"
 [ "$(realpath -m "$ECOFLOWS_LOCAL_DIR")" != "$(realpath -m "$root/.local")" ] || die "the fault suite must not use the default .local (it kills its services)"
 
-profile=(--mode ci --offerings 1000 --baseline 100 --app-kills 20 --concurrency 64)
+profile=(--mode ci --offerings 1000 --baseline 100 --app-kills 20 --concurrency 64 --stage-bound-s 600)
 case "${1:-}" in
   --large)
     shift

@@ -115,7 +115,16 @@ await using (var app = new AppHost(appDll, settings, faultLog))
         }
     }
 
-    Write(end, violations, runtime, baselineRate, faultRate);
+    // Not a violation by itself (the invariants judge the end state), but what explains one: the driver stops driving an
+    // offering whose stage did not come within the stage bound, so its later commands (an amendment, a retirement) are never sent.
+    var gaveUp = runs.Where(r => r.GaveUp is not null).Select(r => $"{r.OfferingId} ({r.Plan}): {r.GaveUp}").ToList();
+    Say($"driver gave up on {gaveUp.Count} offerings");
+    foreach (var line in gaveUp.Take(10))
+    {
+        Say($"       {line}");
+    }
+
+    Write(end, violations, gaveUp, runtime, baselineRate, faultRate);
     Say($"wrote {options.Out} (key \"{resultKey}\"); app log {faultLog}");
     return violations.Values.Any(v => v.Count > 0) ? 1 : 0;
 }
@@ -223,7 +232,7 @@ async Task<Dictionary<string, string>> RuntimeStatusAsync(Api api)
     return statuses;
 }
 
-void Write(EndState end, Dictionary<string, List<string>> violations, IReadOnlyDictionary<string, string> runtime, double baselineRate, double faultRate)
+void Write(EndState end, Dictionary<string, List<string>> violations, List<string> gaveUp, IReadOnlyDictionary<string, string> runtime, double baselineRate, double faultRate)
 {
     var results = File.Exists(options.Out) ? JsonNode.Parse(File.ReadAllText(options.Out))!.AsObject() : [];
     var invariants = new JsonObject();
@@ -262,6 +271,7 @@ void Write(EndState end, Dictionary<string, List<string>> violations, IReadOnlyD
         ["duration_s"] = Math.Round(started.Elapsed.TotalSeconds, 1),
         ["invariants"] = invariants,
         ["violations_total"] = violations.Values.Sum(v => v.Count),
+        ["driver_gave_up"] = new JsonObject { ["offerings"] = gaveUp.Count, ["examples"] = new JsonArray([.. gaveUp.Take(5).Select(l => JsonValue.Create(l))]) },
         ["machine"] = new JsonObject
         {
             ["cores"] = Environment.ProcessorCount,
