@@ -44,8 +44,8 @@ phase "format check"
 "$ROOT/eng/bicep.sh"
 phase "bicep build + lint"
 
-node --test "$ROOT/eng/emulators/cosmos/test/"
-phase "cosmos stand-in unit tests"
+node --test "$ROOT/eng/emulators/cosmos/test/" "$ROOT/eng/emulators/azurite/test/"
+phase "cosmos stand-in and azurite patch unit tests"
 
 results="$LOCAL_DIR/test-results"
 rm -rf "$results"

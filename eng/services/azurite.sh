@@ -2,6 +2,8 @@
 # Azurite (Azure Storage emulator: Blob 10000, Queue 10001, Table 10002), data on disk. The ports can be
 # moved with ECOFLOWS_AZURITE_BLOB_PORT / _QUEUE_PORT / _TABLE_PORT (an isolated second instance, as the
 # fault suite starts).
+# Started through eng/emulators/azurite/server.js: Azurite with its queue store's per-poll index rebuild fixed
+# (it took a core at ~10,000 delayed timer messages; see eng/emulators/azurite/README.md).
 # --skipApiVersionCheck: the SDKs send a newer API version than Azurite accepts (every call 400s otherwise).
 # --disableTelemetry: nothing may leave this machine. On-disk --location: the in-memory mode stalls for
 # seconds after a few thousand writes.
@@ -19,7 +21,7 @@ azurite_status() {
 
 azurite_start() {
   mkdir -p "$DATA_DIR/azurite"
-  setsid nohup node "$EMULATORS_DIR/node_modules/azurite/dist/src/azurite.js" \
+  setsid nohup node "$EMULATORS_DIR/azurite/server.js" \
     --blobHost 127.0.0.1 --blobPort "$AZURITE_BLOB_PORT" \
     --queueHost 127.0.0.1 --queuePort "$AZURITE_QUEUE_PORT" \
     --tableHost 127.0.0.1 --tablePort "$AZURITE_TABLE_PORT" \
