@@ -28,7 +28,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Request_ToAppEndpoint_RecordsServerSpanWithLibraryChildInOneTrace()
     {
-        var spans = new List<Activity>();
+        var spans = new ExportedSpans();
         await using var app = new AppFactory(replaceServices: services =>
         {
             services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
@@ -40,8 +40,9 @@ public sealed class TelemetryTests
         app.Services.GetRequiredService<TracerProvider>().ForceFlush();
 
         // Listeners are process-wide, so spans of tests running in parallel may be captured too: find ours.
-        var child = Assert.Single(spans, s => s.Source.Name == LibrarySource.Name);
-        var server = Assert.Single(spans, s => s.Kind == ActivityKind.Server && s.SpanId == child.ParentSpanId);
+        var exported = spans.Snapshot();
+        var child = Assert.Single(exported, s => s.Source.Name == LibrarySource.Name);
+        var server = Assert.Single(exported, s => s.Kind == ActivityKind.Server && s.SpanId == child.ParentSpanId);
         Assert.Equal(server.TraceId, child.TraceId);
         Assert.Equal("/_probe", server.GetTagItem("url.path"));
     }
@@ -50,7 +51,7 @@ public sealed class TelemetryTests
     public async Task StartOffering_OverHttp_OneTraceSpansTheRequestAnActivityAndThePublishedEvent()
     {
         // Arrange: the caller's own trace context, the real app on the in-memory backend, every span exported.
-        var spans = new List<Activity>();
+        var spans = new ExportedSpans();
         var publications = new PublicationRecorder();
         await using var app = new AppFactory(replaceServices: services =>
         {
@@ -80,11 +81,7 @@ public sealed class TelemetryTests
 
         // Assert: request, orchestration, activity and publication are one trace, each a descendant of the last.
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        List<Activity> trace;
-        lock (spans)
-        {
-            trace = [.. spans.Where(s => s.TraceId == traceId)];
-        }
+        List<Activity> trace = [.. spans.Snapshot().Where(s => s.TraceId == traceId)];
 
         var server = Assert.Single(trace, s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("url.path") == "/api/offerings");
         var create = Assert.Single(trace, s => s.OperationName == $"create_orchestration:{nameof(JointOfferingOrchestrator)}");
@@ -97,7 +94,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Request_ToHealthEndpoints_IsNotTraced()
     {
-        var spans = new List<Activity>();
+        var spans = new ExportedSpans();
         await using var app = new AppFactory(replaceServices: services =>
             services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
 
@@ -105,7 +102,7 @@ public sealed class TelemetryTests
         app.Services.GetRequiredService<TracerProvider>().ForceFlush();
 
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        Assert.DoesNotContain(spans, s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("url.path") == "/healthz");
+        Assert.DoesNotContain(spans.Snapshot(), s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("url.path") == "/healthz");
     }
 
     private static bool IsDescendant(List<Activity> trace, Activity span, Activity ancestor)
@@ -119,6 +116,81 @@ public sealed class TelemetryTests
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// What the in-memory exporter writes to. Spans of other tests' apps end on other threads while a test reads (the
+    /// listeners are process-wide), so a plain list threw "Collection was modified" in a fresh-clone CI run: every
+    /// access is locked, and tests read a snapshot.
+    /// </summary>
+    private sealed class ExportedSpans : ICollection<Activity>
+    {
+        private readonly List<Activity> _spans = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (_spans)
+                {
+                    return _spans.Count;
+                }
+            }
+        }
+
+        public bool IsReadOnly => false;
+
+        public List<Activity> Snapshot()
+        {
+            lock (_spans)
+            {
+                return [.. _spans];
+            }
+        }
+
+        public void Add(Activity item)
+        {
+            lock (_spans)
+            {
+                _spans.Add(item);
+            }
+        }
+
+        public void Clear()
+        {
+            lock (_spans)
+            {
+                _spans.Clear();
+            }
+        }
+
+        public bool Contains(Activity item)
+        {
+            lock (_spans)
+            {
+                return _spans.Contains(item);
+            }
+        }
+
+        public void CopyTo(Activity[] array, int arrayIndex)
+        {
+            lock (_spans)
+            {
+                _spans.CopyTo(array, arrayIndex);
+            }
+        }
+
+        public bool Remove(Activity item)
+        {
+            lock (_spans)
+            {
+                return _spans.Remove(item);
+            }
+        }
+
+        public IEnumerator<Activity> GetEnumerator() => Snapshot().GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>
