@@ -4,8 +4,9 @@
 // remove of any batch, empty included, by rebuilding (re-sorting) all four binary indexes over all messages
 // of every queue, and marks the database dirty so the next autosave writes it whole. With the thousands of
 // delayed messages durable timers keep (sign-off deadlines, reminders), each poll cost 30-55 ms at 10,400
-// messages and one process served ~20 polls a second at full CPU. The replacement runs the same query and removes what it
-// finds, and only calls remove() when it found something: the same messages expire at the same moment.
+// messages and one process served ~20 polls a second at full CPU. The replacement runs the same query and
+// removes what it finds, and only calls remove() when it found something: the same messages expire at the
+// same moment.
 const path = require("path");
 
 const STORE_MODULE = path.join(__dirname, "..", "..", "node_modules", "azurite", "dist", "src", "queue", "persistence", "LokiQueueMetadataStore.js");
