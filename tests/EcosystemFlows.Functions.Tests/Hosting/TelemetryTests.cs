@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -119,78 +120,27 @@ public sealed class TelemetryTests
     }
 
     /// <summary>
-    /// What the in-memory exporter writes to. Spans of other tests' apps end on other threads while a test reads (the
-    /// listeners are process-wide), so a plain list threw "Collection was modified" in a fresh-clone CI run: every
-    /// access is locked, and tests read a snapshot.
+    /// What the in-memory exporter writes to (it only adds). Spans of other tests' apps end on other threads while a
+    /// test reads (the listeners are process-wide), so a plain list threw "Collection was modified" in a fresh-clone
+    /// CI run: adds are locked, and tests read through <see cref="Snapshot"/>.
     /// </summary>
-    private sealed class ExportedSpans : ICollection<Activity>
+    private sealed class ExportedSpans : Collection<Activity>
     {
-        private readonly List<Activity> _spans = [];
-
-        public int Count
-        {
-            get
-            {
-                lock (_spans)
-                {
-                    return _spans.Count;
-                }
-            }
-        }
-
-        public bool IsReadOnly => false;
-
         public List<Activity> Snapshot()
         {
-            lock (_spans)
+            lock (Items)
             {
-                return [.. _spans];
+                return [.. Items];
             }
         }
 
-        public void Add(Activity item)
+        protected override void InsertItem(int index, Activity item)
         {
-            lock (_spans)
+            lock (Items)
             {
-                _spans.Add(item);
+                base.InsertItem(index, item);
             }
         }
-
-        public void Clear()
-        {
-            lock (_spans)
-            {
-                _spans.Clear();
-            }
-        }
-
-        public bool Contains(Activity item)
-        {
-            lock (_spans)
-            {
-                return _spans.Contains(item);
-            }
-        }
-
-        public void CopyTo(Activity[] array, int arrayIndex)
-        {
-            lock (_spans)
-            {
-                _spans.CopyTo(array, arrayIndex);
-            }
-        }
-
-        public bool Remove(Activity item)
-        {
-            lock (_spans)
-            {
-                return _spans.Remove(item);
-            }
-        }
-
-        public IEnumerator<Activity> GetEnumerator() => Snapshot().GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>
