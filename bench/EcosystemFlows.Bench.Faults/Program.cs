@@ -115,6 +115,23 @@ await using (var app = new AppHost(appDll, settings, faultLog))
         }
     }
 
+    var stuck = runs.Where(r => violations[Invariants.NoneStuck].Exists(v => v.StartsWith(r.OfferingId + " ", StringComparison.Ordinal))).Select(r => r.OfferingId).Take(10).ToList();
+    if (stuck.Count > 0)
+    {
+        Say("what the stuck orchestrations wait for:");
+        try
+        {
+            foreach (var line in await StuckDiagnosis.DescribeAsync(cosmos, $"faults{run}", stuck))
+            {
+                Say($"       {line}");
+            }
+        }
+        catch (Exception ex) when (ex is CosmosException or Azure.RequestFailedException or HttpRequestException)
+        {
+            Say($"       could not read them: {ex.Message}");
+        }
+    }
+
     // Not a violation by itself (the invariants judge the end state), but what explains one: the driver stops driving an
     // offering whose stage did not come within the stage bound, so its later commands (an amendment, a retirement) are never sent.
     var gaveUp = runs.Where(r => r.GaveUp is not null).Select(r => $"{r.OfferingId} ({r.Plan}): {r.GaveUp}").ToList();
