@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1026, Level = LogLevel.Warning, Message = "Re-sending the outbox of {InstanceId} after a failed send failed again; retrying in {Delay}")]
     public static partial void OutboxResendFailed(ILogger logger, Exception exception, string instanceId, TimeSpan delay);
 
+    [LoggerMessage(EventId = 1027, Level = LogLevel.Warning, Message = "Moving message {MessageId} for {InstanceId} to poison failed; it comes back and is moved on a later delivery")]
+    public static partial void PoisonFailed(ILogger logger, Exception exception, string messageId, string instanceId);
+
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information, Message = "Durable worker started: {Orchestrations} orchestration loops, {Activities} activity loops")]
     public static partial void WorkerStarted(ILogger logger, int orchestrations, int activities);
 

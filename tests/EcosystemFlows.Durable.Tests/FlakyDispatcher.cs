@@ -31,6 +31,12 @@ internal sealed class FlakyDispatcher(IMessageDispatcher inner) : IMessageDispat
         set => Volatile.Write(ref _workItemSendsToFail, value);
     }
 
+    /// <summary>The next moves to the poison store that fail (the store cannot be reached; the queue can).</summary>
+    public int PoisonsToFail { get; set; }
+
+    /// <summary>Moves to the poison store attempted, failed ones included.</summary>
+    public int PoisonAttempts { get; private set; }
+
     /// <summary>Calls refused while down.</summary>
     public int Failures => Volatile.Read(ref _failures);
 
@@ -87,6 +93,14 @@ internal sealed class FlakyDispatcher(IMessageDispatcher inner) : IMessageDispat
     public async Task PoisonAsync(MessageLease lease, string reason, CancellationToken cancellationToken)
     {
         await Reachable();
+        PoisonAttempts++;
+        if (PoisonsToFail > 0)
+        {
+            PoisonsToFail--;
+            Interlocked.Increment(ref _failures);
+            throw new IOException("The poison store cannot be reached (injected).");
+        }
+
         await inner.PoisonAsync(lease, reason, cancellationToken);
     }
 

@@ -199,6 +199,31 @@ public sealed class ReliabilityTests
     }
 
     [Fact]
+    public async Task Worker_PoisonStoreUnreachable_MessageComesBackAndIsPoisonedOnALaterDelivery()
+    {
+        // Arrange: the instance's store always fails, so the message is due for poison; the first move there fails.
+        var clock = new FakeTimeProvider();
+        var inner = new InMemoryDispatcher(clock);
+        var dispatcher = new FlakyDispatcher(inner) { PoisonsToFail = 1 };
+        var store = new Mock<IInstanceStore>();
+        store.Setup(s => s.GetAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ThrowsAsync(new IOException("store unavailable"));
+        var options = Options.Create(new DurableTaskOptions { MaxDequeueCount = 3, MaxConcurrentActivities = 1, MaxConcurrentOrchestrations = 1 });
+        await using var worker = new DurableWorker(store.Object, dispatcher, new DurableTaskRegistry(), new ServiceCollection().BuildServiceProvider(), JsonDataConverter.Default, clock, options, NullLoggerFactory.Instance);
+        var message = new TaskMessage("m1", "i1", null, new EventRaisedEvent(-1, clock.GetUtcNow().UtcDateTime, "E", null));
+
+        // Act
+        await inner.SendAsync(DispatchQueue.Control, message, null, CancellationToken.None);
+        await worker.StartAsync(CancellationToken.None);
+        await inner.WaitForIdleAsync(TimeSpan.FromSeconds(10));
+
+        // Assert: the failed move did not end the instance's chain, which took the message again and moved it.
+        Assert.Equal(2, dispatcher.PoisonAttempts);
+        var poisoned = Assert.Single(inner.PoisonMessages);
+        Assert.Contains("Dequeued 5 times (maximum 3)", poisoned.Reason, StringComparison.Ordinal);
+        Assert.Contains("store unavailable", poisoned.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Worker_TimerBeyondTransportMaximumDelay_IsChainedAndFiresOnTime()
     {
         await using var host = await TestHosts.StartAsync();

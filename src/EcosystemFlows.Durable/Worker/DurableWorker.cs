@@ -359,7 +359,9 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         {
             Log.MessageFailed(_logger, ex, lease.Message.Id, lease.Message.InstanceId, lease.DequeueCount);
             _lastErrors[lease.Message.Id] = $"{ex.GetType().FullName}: {ex.Message}";
-            await _dispatcher.AbandonAsync(lease, CancellationToken.None).ConfigureAwait(false);
+
+            // Quietly: a failed abandon must not end this activity loop.
+            await AbandonQuietlyAsync(lease).ConfigureAwait(false);
         }
     }
 
@@ -537,6 +539,11 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Moves a message dequeued too often to the poison store; true when it is not to be processed now. A poison store
+    /// that cannot be reached leaves the message for a later delivery, which tries again: the failure must not escape,
+    /// because it would end the instance's chain (<see cref="RunInstanceAsync"/>) with its later messages queued on it.
+    /// </summary>
     private async Task<bool> TryPoisonAsync(MessageLease lease, CancellationToken cancellationToken)
     {
         if (lease.DequeueCount <= _options.MaxDequeueCount)
@@ -545,9 +552,19 @@ public sealed class DurableWorker : IHostedService, IAsyncDisposable
         }
 
         var message = lease.Message;
-        _lastErrors.TryRemove(message.Id, out var lastError);
-        var reason = $"Dequeued {lease.DequeueCount} times (maximum {_options.MaxDequeueCount}); last error: {lastError ?? "lease expired"}";
-        await _dispatcher.PoisonAsync(lease, reason, cancellationToken).ConfigureAwait(false);
+        var reason = $"Dequeued {lease.DequeueCount} times (maximum {_options.MaxDequeueCount}); last error: {_lastErrors.GetValueOrDefault(message.Id) ?? "lease expired"}";
+        try
+        {
+            await _dispatcher.PoisonAsync(lease, reason, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.PoisonFailed(_logger, ex, message.Id, message.InstanceId);
+            await AbandonQuietlyAsync(lease).ConfigureAwait(false);
+            return true;
+        }
+
+        _lastErrors.TryRemove(message.Id, out _);
         Log.MessagePoisoned(_logger, message.Id, message.InstanceId, reason);
         return true;
     }
