@@ -34,6 +34,14 @@ var settings = new Dictionary<string, string>
     ["Auth__DevelopmentSigningKey"] = auth.DevelopmentSigningKey,
     ["Logging__LogLevel__Default"] = "Warning",
 
+    // The runtime's steps (commits, ignored messages, re-sent outboxes, activities) with UTC times, one line each: what
+    // a stuck instance's diagnosis quotes, next to the kill times this driver prints.
+    ["Logging__LogLevel__EcosystemFlows.Durable"] = "Debug",
+    ["Logging__Console__FormatterName"] = "simple",
+    ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+    ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
+    ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+
     // After a kill, every task-hub message the app held (received, or stored for its own consumers) reappears only
     // after this; the runtime's default (1 min) would park the offerings in flight for 1 min per kill. A live app
     // renews what it holds, so a short timeout costs renewals, not redeliveries.
@@ -58,7 +66,7 @@ var kills = new Dictionary<string, int>(StringComparer.Ordinal) { ["app"] = 0, [
 var restarts = new List<double>();
 
 // Phase 1: no faults, no duplicates (throughput baseline).
-Say($"run {run}: baseline of {options.Baseline} offerings without faults");
+Say($"run {run} (started {DateTime.UtcNow:HH:mm:ss} UTC): baseline of {options.Baseline} offerings without faults");
 double baselineRate;
 await using (var app = new AppHost(appDll, settings, Path.Combine(logDir, $"faults-app-{run}-baseline.log")))
 {
@@ -121,7 +129,7 @@ await using (var app = new AppHost(appDll, settings, faultLog))
         Say("what the stuck orchestrations wait for:");
         try
         {
-            foreach (var line in await StuckDiagnosis.DescribeAsync(cosmos, $"faults{run}", stuck))
+            foreach (var line in await StuckDiagnosis.DescribeAsync(cosmos, $"faults{run}", stuck, faultLog))
             {
                 Say($"       {line}");
             }

@@ -11,12 +11,16 @@ namespace EcosystemFlows.Bench.Faults;
 /// <summary>
 /// What an unsettled offering's orchestration waits for, read from its instance document the way the app reads it: the
 /// open work (activities and timers scheduled without a result), the events it holds, its outbox and inbox, and the
-/// messages left in the task hub's queues. A failed run on a machine that is gone (CI) then says where to look.
+/// messages left in the task hub's queues, and the app log's last lines about it. A failed run on a machine that is gone
+/// (CI) then says where to look.
 /// </summary>
 internal static class StuckDiagnosis
 {
-    public static async Task<IReadOnlyList<string>> DescribeAsync(CosmosClient cosmos, string taskHub, IEnumerable<string> instanceIds)
+    private const int LogLinesPerInstance = 25;
+
+    public static async Task<IReadOnlyList<string>> DescribeAsync(CosmosClient cosmos, string taskHub, IEnumerable<string> instanceIds, string appLog)
     {
+        var log = File.Exists(appLog) ? await File.ReadAllLinesAsync(appLog) : [];
         var options = Options.Create(new DurableStorageOptions { TaskHubName = taskHub, DatabaseName = taskHub });
         var hub = new TaskHubResources(cosmos, new QueueServiceClient(Services.StorageConnectionString), new BlobServiceClient(Services.StorageConnectionString), options);
         var store = new CosmosInstanceStore(hub);
@@ -25,6 +29,7 @@ internal static class StuckDiagnosis
         {
             var stored = await store.GetAsync(id, CancellationToken.None);
             lines.Add(stored is null ? $"{id}: no instance document" : Describe(stored.State));
+            lines.AddRange(log.Where(l => l.Contains(id, StringComparison.Ordinal)).TakeLast(LogLinesPerInstance).Select(l => $"  log: {l}"));
         }
 
         var queued = new List<string>();
