@@ -31,6 +31,9 @@ internal sealed class FlakyDispatcher(IMessageDispatcher inner) : IMessageDispat
         set => Volatile.Write(ref _workItemSendsToFail, value);
     }
 
+    /// <summary>Awaited before each work-item send: a slow store of chosen work items (their send still in flight).</summary>
+    public Func<TaskMessage, Task>? BeforeWorkItemSend { get; set; }
+
     /// <summary>The next moves to the poison store that fail (the store cannot be reached; the queue can).</summary>
     public int PoisonsToFail { get; set; }
 
@@ -45,6 +48,11 @@ internal sealed class FlakyDispatcher(IMessageDispatcher inner) : IMessageDispat
     public async Task SendAsync(DispatchQueue queue, TaskMessage message, DateTimeOffset? visibleAt, CancellationToken cancellationToken)
     {
         await Reachable();
+        if (queue == DispatchQueue.WorkItem && BeforeWorkItemSend is { } gate)
+        {
+            await gate(message);
+        }
+
         if (queue == DispatchQueue.WorkItem && Interlocked.Decrement(ref _workItemSendsToFail) >= 0)
         {
             Interlocked.Increment(ref _failures);

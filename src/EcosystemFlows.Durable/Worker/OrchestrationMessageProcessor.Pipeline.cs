@@ -226,14 +226,18 @@ internal sealed partial class OrchestrationMessageProcessor
         var unsent = written.ToHashSet(ReferenceEqualityComparer.Instance);
         var toSend = produced.Where(unsent.Contains).ToList();
         var sending = new OutboxSend(toSend, SendCommittedAsync(toSend, [.. group.SelectMany(e => e.Held)], cancellationToken));
+        Task settled;
         lock (_pipelinesGate)
         {
             pipeline.Committed = new StoredInstance(state with { Outbox = [] }, etag);
             pipeline.Sends = new CachedInstance(committed, pipeline.Sends).Pending(sending);
             pipeline.InFlight = null;
+
+            // After the earlier commits' sends too: a message of this group (or a rider) may be a duplicate of one they applied.
+            settled = AllSent(pipeline.Sends);
         }
 
-        group.ForEach(e => e.Committed.TrySetResult(sending.Sent));
+        group.ForEach(e => e.Committed.TrySetResult(settled));
     }
 
     /// <summary>Sends a committed group's messages: work items running here are stored held by this worker, unless already resolved.</summary>

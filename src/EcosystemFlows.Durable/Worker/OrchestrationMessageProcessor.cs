@@ -86,7 +86,10 @@ internal sealed partial class OrchestrationMessageProcessor(
         return Task.WhenAll(sends);
     }
 
-    /// <summary>Commits one episode; returns the task sending its outbox (not awaited, so the next episode can start).</summary>
+    /// <summary>
+    /// Commits one episode; returns the task its messages settle on (not awaited, so the next episode can start): its
+    /// outbox sent, and those of this worker's earlier commits of the instance still being sent.
+    /// </summary>
     private async Task<Task> ProcessRunAsync(List<TaskMessage> messages, CancellationToken cancellationToken)
     {
         if (messages.Count == 0)
@@ -96,6 +99,12 @@ internal sealed partial class OrchestrationMessageProcessor(
 
         var message = messages[0];
         string? sentETag = null;
+
+        // The cache entry dropped below to decide on the stored document. Its sends (this worker's earlier commits of
+        // the instance) may still be running, and a message decided here may have been applied by one of them (a
+        // duplicate delivery of the same queue message): it settles only after them. Deleting it sooner would leave
+        // their messages in the document alone, with nothing in any queue to bring the instance back after a crash.
+        CachedInstance? dropped = null;
         for (var attempt = 1; attempt <= _options.MaxCommitAttempts; attempt++)
         {
             // The state this worker committed last is reused instead of read back: the conditional write below
@@ -122,6 +131,7 @@ internal sealed partial class OrchestrationMessageProcessor(
                 // Never drop a message on the strength of a cached state: decide again on the stored one. Cached
                 // states are the ones whose outbox this worker sends, so an unchanged document needs no re-send.
                 sentETag = stored!.ETag;
+                dropped = cached;
                 _cache.Remove(message.InstanceId);
                 continue;
             }
@@ -134,8 +144,14 @@ internal sealed partial class OrchestrationMessageProcessor(
                     // Re-sent just above; a send of this worker's own may still be running and keeps it.
                     await TryClearOutboxAsync(stored.State, stored.ETag, cancellationToken).ConfigureAwait(false);
                 }
+                else if (dropped is not null && stored?.ETag == sentETag)
+                {
+                    // The document is still the one the entry holds: it comes back, so the next copy of a duplicate
+                    // is decided without a read and without re-sending what this worker's sends already carry.
+                    _cache.Set(message.InstanceId, dropped);
+                }
 
-                return Task.CompletedTask;
+                return AllSent(dropped?.Sends ?? []);
             }
 
             // Messages of earlier commits whose send is still running ride along: the document must hold every
@@ -162,7 +178,7 @@ internal sealed partial class OrchestrationMessageProcessor(
             var sending = new OutboxSend(next.Outbox, next.Outbox.Count == 0 ? Task.CompletedTask : SendAsync(next.Outbox, cancellationToken));
             var sends = cached?.Pending(sending) ?? [sending];
             _cache.Set(next.InstanceId, next.Status.IsTerminal() ? null : new CachedInstance(new StoredInstance(next with { Outbox = [] }, etag), sends));
-            return sending.Sent;
+            return AllSent([.. dropped?.Sends ?? [], .. sends]);
         }
 
         throw new InvalidOperationException($"Could not commit an episode of '{message.InstanceId}' after {_options.MaxCommitAttempts} ETag conflicts.");
@@ -203,6 +219,9 @@ internal sealed partial class OrchestrationMessageProcessor(
             _ => false,
         }))];
     }
+
+    /// <summary>Succeeds once every one of <paramref name="sends"/> succeeded; what settles the messages of a step.</summary>
+    private static Task AllSent(IEnumerable<OutboxSend> sends) => Task.WhenAll(sends.Select(s => s.Sent));
 
     private async Task SendAsync(IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
     {
