@@ -181,14 +181,9 @@ public sealed class ReliabilityTests
     {
         var clock = new FakeTimeProvider();
         var dispatcher = new InMemoryDispatcher(clock);
-        var store = new Mock<IInstanceStore>();
-        store.Setup(s => s.GetAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ThrowsAsync(new IOException("store unavailable"));
-        var options = Options.Create(new DurableTaskOptions { MaxDequeueCount = 3, MaxConcurrentActivities = 1, MaxConcurrentOrchestrations = 1 });
-        await using var worker = new DurableWorker(store.Object, dispatcher, new DurableTaskRegistry(), new ServiceCollection().BuildServiceProvider(), JsonDataConverter.Default, clock, options, NullLoggerFactory.Instance);
-        var message = new TaskMessage("m1", "i1", null, new EventRaisedEvent(-1, clock.GetUtcNow().UtcDateTime, "E", null));
+        var store = FailingStore();
 
-        await dispatcher.SendAsync(DispatchQueue.Control, message, null, CancellationToken.None);
-        await worker.StartAsync(CancellationToken.None);
+        await using var worker = await StartWithOneMessageAsync(store.Object, dispatcher, dispatcher, clock);
         await dispatcher.WaitForIdleAsync(TimeSpan.FromSeconds(10));
 
         var poisoned = Assert.Single(dispatcher.PoisonMessages);
@@ -205,15 +200,9 @@ public sealed class ReliabilityTests
         var clock = new FakeTimeProvider();
         var inner = new InMemoryDispatcher(clock);
         var dispatcher = new FlakyDispatcher(inner) { PoisonsToFail = 1 };
-        var store = new Mock<IInstanceStore>();
-        store.Setup(s => s.GetAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ThrowsAsync(new IOException("store unavailable"));
-        var options = Options.Create(new DurableTaskOptions { MaxDequeueCount = 3, MaxConcurrentActivities = 1, MaxConcurrentOrchestrations = 1 });
-        await using var worker = new DurableWorker(store.Object, dispatcher, new DurableTaskRegistry(), new ServiceCollection().BuildServiceProvider(), JsonDataConverter.Default, clock, options, NullLoggerFactory.Instance);
-        var message = new TaskMessage("m1", "i1", null, new EventRaisedEvent(-1, clock.GetUtcNow().UtcDateTime, "E", null));
 
         // Act
-        await inner.SendAsync(DispatchQueue.Control, message, null, CancellationToken.None);
-        await worker.StartAsync(CancellationToken.None);
+        await using var worker = await StartWithOneMessageAsync(FailingStore().Object, inner, dispatcher, clock);
         await inner.WaitForIdleAsync(TimeSpan.FromSeconds(10));
 
         // Assert: the failed move did not end the instance's chain, which took the message again and moved it.
@@ -326,6 +315,24 @@ public sealed class ReliabilityTests
         public Task<bool> DeleteAsync(string instanceId, CancellationToken cancellationToken) => inner.DeleteAsync(instanceId, cancellationToken);
 
         public Task<InstanceQueryPage> QueryAsync(InstanceQuery query, CancellationToken cancellationToken) => inner.QueryAsync(query, cancellationToken);
+    }
+
+    /// <summary>An instance store that always fails: every message for any instance fails until it is poisoned.</summary>
+    private static Mock<IInstanceStore> FailingStore()
+    {
+        var store = new Mock<IInstanceStore>();
+        store.Setup(s => s.GetAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ThrowsAsync(new IOException("store unavailable"));
+        return store;
+    }
+
+    /// <summary>A started worker (poison after 3 dequeues, one slot each) with message "m1" for instance "i1" queued on <paramref name="queue"/>.</summary>
+    private static async Task<DurableWorker> StartWithOneMessageAsync(IInstanceStore store, InMemoryDispatcher queue, IMessageDispatcher dispatcher, FakeTimeProvider clock)
+    {
+        var options = Options.Create(new DurableTaskOptions { MaxDequeueCount = 3, MaxConcurrentActivities = 1, MaxConcurrentOrchestrations = 1 });
+        var worker = new DurableWorker(store, dispatcher, new DurableTaskRegistry(), new ServiceCollection().BuildServiceProvider(), JsonDataConverter.Default, clock, options, NullLoggerFactory.Instance);
+        await queue.SendAsync(DispatchQueue.Control, new TaskMessage("m1", "i1", null, new EventRaisedEvent(-1, clock.GetUtcNow().UtcDateTime, "E", null)), null, CancellationToken.None);
+        await worker.StartAsync(CancellationToken.None);
+        return worker;
     }
 
     private sealed class RecordingDispatcher : IMessageDispatcher
