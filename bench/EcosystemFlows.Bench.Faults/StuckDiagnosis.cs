@@ -52,12 +52,8 @@ internal static class StuckDiagnosis
             TimerFiredEvent t => t.TimerId,
             _ => (int?)null,
         }).OfType<int>().ToHashSet();
-        var open = state.History.Where(e => e is TaskScheduledEvent or TimerCreatedEvent && !results.Contains(e.EventId)).Select(e => e switch
-        {
-            TaskScheduledEvent s => $"activity {s.Name}#{s.EventId}",
-            TimerCreatedEvent t => $"timer#{t.EventId} at {t.FireAt:O}",
-            _ => e.GetType().Name,
-        });
+        var open = state.History.OfType<TaskScheduledEvent>().Where(s => !results.Contains(s.EventId)).Select(s => $"activity {s.Name}#{s.EventId}")
+            .Concat(state.History.OfType<TimerCreatedEvent>().Where(t => !results.Contains(t.EventId)).Select(t => $"timer#{t.EventId} at {t.FireAt:O}"));
         var events = state.History.OfType<EventRaisedEvent>().Select(e => e.Name);
         var outbox = state.Outbox.Select(m => $"{m.Queue}:{m.Message.Event.GetType().Name}:{m.Message.Id}");
         return $"{state.InstanceId}: {state.Status}, execution {state.ExecutionId}, {state.History.Count} history events, last update {state.LastUpdatedTime:O}; " +

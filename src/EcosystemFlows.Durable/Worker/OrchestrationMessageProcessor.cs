@@ -178,7 +178,7 @@ internal sealed partial class OrchestrationMessageProcessor(
             var sending = new OutboxSend(next.Outbox, next.Outbox.Count == 0 ? Task.CompletedTask : SendAsync(next.Outbox, cancellationToken));
             var sends = cached?.Pending(sending) ?? [sending];
             _cache.Set(next.InstanceId, next.Status.IsTerminal() ? null : new CachedInstance(new StoredInstance(next with { Outbox = [] }, etag), sends));
-            return AllSent([.. dropped?.Sends ?? [], .. sends]);
+            return AllSent(dropped is null ? sends : [.. dropped.Sends, .. sends]);
         }
 
         throw new InvalidOperationException($"Could not commit an episode of '{message.InstanceId}' after {_options.MaxCommitAttempts} ETag conflicts.");
@@ -221,7 +221,7 @@ internal sealed partial class OrchestrationMessageProcessor(
     }
 
     /// <summary>Succeeds once every one of <paramref name="sends"/> succeeded; what settles the messages of a step.</summary>
-    private static Task AllSent(IEnumerable<OutboxSend> sends) => Task.WhenAll(sends.Select(s => s.Sent));
+    private static Task AllSent(IReadOnlyList<OutboxSend> sends) => sends.Count == 1 ? sends[0].Sent : Task.WhenAll(sends.Select(s => s.Sent));
 
     private async Task SendAsync(IReadOnlyCollection<OutboxMessage> messages, CancellationToken cancellationToken)
     {
