@@ -1,0 +1,40 @@
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Worker;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace EcosystemFlows.DurableTask.Hosting;
+
+/// <summary>DI registration of the Durable Task SDK worker and client on the Durable Task Framework with Azure Storage.</summary>
+public static class DurableTaskHostingExtensions
+{
+    /// <summary>
+    /// Registers the SDK's worker (orchestrators and activities from <paramref name="registerTasks"/>) and
+    /// <see cref="DurableTaskClient"/>, both on one <see cref="TaskHubService"/> configured from
+    /// <c>extensions:durableTask</c> and validated at start, with <paramref name="converter"/> for every payload.
+    /// </summary>
+    public static IServiceCollection AddDurableTaskOnAzureStorage(
+        this IServiceCollection services, Action<DurableTaskRegistry> registerTasks, DataConverter converter)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<DurableTaskHubOptions>()
+            .BindConfiguration(DurableTaskHubOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.StorageProvider is not null, "extensions:durableTask:storageProvider is missing")
+            .ValidateOnStart();
+        services.TryAddSingleton<TaskHubService>();
+        services.AddDurableTaskWorker(builder =>
+        {
+            builder.AddTasks(registerTasks);
+            builder.Configure(o => o.DataConverter = converter);
+            builder.UseBuildTarget<TaskHubWorkerService>();
+        });
+        services.AddDurableTaskClient(builder =>
+        {
+            builder.Configure(o => o.DataConverter = converter);
+            builder.UseBuildTarget<TaskHubDurableTaskClient>();
+        });
+        return services;
+    }
+}
