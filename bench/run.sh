@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Runs every benchmark and merges their figures into bench/results/latest.json: Service Bus end to end
-# (this script) and the durable runtime (bench/durable.sh). Starts (installing if needed) the local
-# services they use through eng/services.sh, builds Release. Extra arguments go to the Service Bus
-# benchmark, e.g. bench/run.sh --messages 50000; run bench/durable.sh alone for its own options.
+# Runs the Service Bus end-to-end benchmark and merges its figures into bench/results/latest.json. Starts
+# (installing if needed) the local services it uses through eng/services.sh, builds Release. Extra arguments
+# go to the benchmark, e.g. bench/run.sh --messages 50000.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,4 +12,3 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if ! git diff --quiet HEAD -- src bench ':!bench/results' 2>/dev/null; then commit="$commit-dirty"; fi
 dotnet bench/EcosystemFlows.Bench/bin/Release/net10.0/EcosystemFlows.Bench.dll \
   --out bench/results/latest.json --commit "$commit" "$@"
-"$root/bench/durable.sh"

@@ -28,24 +28,28 @@ var settings = new Dictionary<string, string>
     ["Cosmos__AccountEndpoint"] = Services.CosmosEndpoint.ToString(),
     ["Cosmos__AccountKey"] = Services.CosmosKey,
     ["Cosmos__DatabaseName"] = $"faults{run}",
-    ["DurableStorage__TaskHubName"] = $"faults{run}",
+    ["extensions__durableTask__hubName"] = $"faults{run}",
+    // One stable worker id across the app's restarts: the provider then takes the killed app's partitions back at
+    // once, where a new id would wait for their leases to expire (30 s) after every kill.
+    ["extensions__durableTask__workerId"] = "faults-app",
     ["ServiceBus__ConnectionString"] = Services.ServiceBusConnectionString,
     ["Auth__Audience"] = auth.Audience,
     ["Auth__DevelopmentSigningKey"] = auth.DevelopmentSigningKey,
     ["Logging__LogLevel__Default"] = "Warning",
 
-    // The runtime's steps (commits, ignored messages, re-sent outboxes, activities) with UTC times, one line each: what
-    // a stuck instance's diagnosis quotes, next to the kill times this driver prints.
-    ["Logging__LogLevel__EcosystemFlows.Durable"] = "Debug",
+    // The Durable Task Framework's steps (episodes, activities, messages, leases) with UTC times, one line each: what a
+    // stuck instance's diagnosis quotes, next to the kill times this driver prints.
+    ["Logging__LogLevel__DurableTask.Core"] = "Information",
     ["Logging__Console__FormatterName"] = "simple",
     ["Logging__Console__FormatterOptions__SingleLine"] = "true",
     ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
     ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
 
-    // After a kill, every task-hub message the app held (received, or stored for its own consumers) reappears only
-    // after this; the runtime's default (1 min) would park the offerings in flight for 1 min per kill. A live app
-    // renews what it holds, so a short timeout costs renewals, not redeliveries.
-    ["extensions__durableTask__VisibilityTimeout"] = options.VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
+    // After a kill, every task-hub message the app held reappears only after this; the provider's default (5 min)
+    // would park the offerings in flight for 5 min per kill. A live app renews what it holds, so a short timeout
+    // costs renewals, not redeliveries.
+    ["extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = options.VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
+    ["extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = options.VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
 
     // The driver is one organisation driving a thousand offerings: at the default limit (1,000 requests per 10 s)
     // the whole run would be throttled, and slowed stages would exceed the driver's stage bound. Rate limiting has
@@ -83,7 +87,6 @@ await using (var app = new AppHost(appDll, settings, Path.Combine(logDir, $"faul
 }
 
 // Phase 2: the faults.
-settings["DurableStorage__DuplicateDelivery"] = options.Duplicate ? "true" : "false";
 settings["ServiceBus__DuplicateDelivery"] = options.Duplicate ? "true" : "false";
 Say($"fault phase: {options.Offerings} offerings, {options.AppKills} app kills, service kills {(options.ServiceKills ? "on" : "off")}, duplicate delivery {(options.Duplicate ? "on" : "off")}");
 double faultRate;
@@ -129,7 +132,7 @@ await using (var app = new AppHost(appDll, settings, faultLog))
         Say("what the stuck orchestrations wait for:");
         try
         {
-            foreach (var line in await StuckDiagnosis.DescribeAsync(cosmos, $"faults{run}", stuck, faultLog))
+            foreach (var line in await StuckDiagnosis.DescribeAsync($"faults{run}", stuck, faultLog))
             {
                 Say($"       {line}");
             }

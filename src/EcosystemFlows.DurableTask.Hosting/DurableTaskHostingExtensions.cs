@@ -1,8 +1,12 @@
+using Azure.Core;
+using EcosystemFlows.Azure.Storage;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace EcosystemFlows.DurableTask.Hosting;
 
@@ -23,7 +27,11 @@ public static class DurableTaskHostingExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.StorageProvider is not null, "extensions:durableTask:storageProvider is missing")
             .ValidateOnStart();
-        services.TryAddSingleton<TaskHubService>();
+        services.TryAddSingleton(sp => TaskHubService.ForAzureStorage(
+            sp.GetRequiredService<IOptions<DurableTaskHubOptions>>().Value,
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            sp.GetRequiredService<TokenCredential>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         services.AddDurableTaskWorker(builder =>
         {
             builder.AddTasks(registerTasks);

@@ -39,7 +39,7 @@ public sealed class TaskHubDurableTaskClient : DurableTaskClient
         _hub = hub;
         _converter = clientOptions.DataConverter;
         _defaultVersion = clientOptions.DefaultVersion;
-        _client = new TaskHubClient(hub.Service, new CoreDataConverter(_converter), loggerFactory);
+        _client = new TaskHubClient(hub.Client, new CoreDataConverter(_converter), loggerFactory);
     }
 
     /// <inheritdoc />
@@ -97,7 +97,7 @@ public sealed class TaskHubDurableTaskClient : DurableTaskClient
     public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
         await _hub.EnsureCreatedAsync(cancellation).ConfigureAwait(false);
-        var states = await _hub.Service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: getInputsAndOutputs).ConfigureAwait(false);
+        var states = await _hub.Client.GetOrchestrationStateAsync(instanceId, allExecutions: false).ConfigureAwait(false);
         return states.FirstOrDefault() is { } state ? ToMetadata(state, getInputsAndOutputs) : null;
     }
 
@@ -117,7 +117,7 @@ public sealed class TaskHubDurableTaskClient : DurableTaskClient
                 FetchInputsAndOutputs = filter?.FetchInputsAndOutputs ?? false,
                 ExcludeEntities = true,
             };
-            var result = await _hub.Service.GetOrchestrationWithQueryAsync(query, cancellation).ConfigureAwait(false);
+            var result = await _hub.Query.GetOrchestrationWithQueryAsync(query, cancellation).ConfigureAwait(false);
             return new Page<OrchestrationMetadata>(
                 [.. result.OrchestrationState.Select(s => ToMetadata(s, query.FetchInputsAndOutputs))],
                 string.IsNullOrEmpty(result.ContinuationToken) ? null : result.ContinuationToken);
@@ -155,7 +155,7 @@ public sealed class TaskHubDurableTaskClient : DurableTaskClient
     public override async Task<PurgeResult> PurgeInstanceAsync(string instanceId, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
         await _hub.EnsureCreatedAsync(cancellation).ConfigureAwait(false);
-        var result = await ((IOrchestrationServicePurgeClient)_hub.Service).PurgeInstanceStateAsync(instanceId).ConfigureAwait(false);
+        var result = await _hub.Purge.PurgeInstanceStateAsync(instanceId).ConfigureAwait(false);
         return new PurgeResult(result.DeletedInstanceCount);
     }
 
@@ -168,7 +168,7 @@ public sealed class TaskHubDurableTaskClient : DurableTaskClient
             filter.CreatedFrom?.UtcDateTime ?? DateTime.MinValue,
             filter.CreatedTo?.UtcDateTime,
             filter.Statuses?.Select(s => (OrchestrationStatus)s));
-        var result = await ((IOrchestrationServicePurgeClient)_hub.Service).PurgeInstanceStateAsync(coreFilter).ConfigureAwait(false);
+        var result = await _hub.Purge.PurgeInstanceStateAsync(coreFilter).ConfigureAwait(false);
         return new PurgeResult(result.DeletedInstanceCount);
     }
 
@@ -179,7 +179,7 @@ public sealed class TaskHubDurableTaskClient : DurableTaskClient
     public override async Task<string> RestartAsync(string instanceId, bool restartWithNewInstanceId = false, CancellationToken cancellation = default)
     {
         await _hub.EnsureCreatedAsync(cancellation).ConfigureAwait(false);
-        var state = (await _hub.Service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: true).ConfigureAwait(false)).FirstOrDefault()
+        var state = (await _hub.Client.GetOrchestrationStateAsync(instanceId, allExecutions: false).ConfigureAwait(false)).FirstOrDefault()
             ?? throw new ArgumentException($"No orchestration instance '{instanceId}'.", nameof(instanceId));
         if (NotFinished.Contains(state.OrchestrationStatus))
         {
@@ -194,19 +194,19 @@ public sealed class TaskHubDurableTaskClient : DurableTaskClient
             OrchestrationInstance = new OrchestrationInstance { InstanceId = newId, ExecutionId = Guid.NewGuid().ToString("N") },
             Tags = state.Tags,
         };
-        await _hub.Service.CreateTaskOrchestrationAsync(
+        await _hub.Client.CreateTaskOrchestrationAsync(
             new TaskMessage { OrchestrationInstance = started.OrchestrationInstance, Event = started }, NotFinished).ConfigureAwait(false);
         return newId;
     }
 
-    /// <summary>The instance's history as the framework stores it (JSON), oldest first; null when the instance does not exist.</summary>
-    public async Task<string?> GetHistoryJsonAsync(string instanceId, CancellationToken cancellation = default)
+    /// <inheritdoc />
+    public override async Task<IList<HistoryEvent>> GetOrchestrationHistoryAsync(string instanceId, CancellationToken cancellation = default)
     {
         await _hub.EnsureCreatedAsync(cancellation).ConfigureAwait(false);
-        var state = (await _hub.Service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: false).ConfigureAwait(false)).FirstOrDefault();
-        return state is null
-            ? null
-            : await _hub.Service.GetOrchestrationHistoryAsync(instanceId, state.OrchestrationInstance.ExecutionId).ConfigureAwait(false);
+        var state = (await _hub.Client.GetOrchestrationStateAsync(instanceId, allExecutions: false).ConfigureAwait(false)).FirstOrDefault()
+            ?? throw new ArgumentException($"No orchestration instance '{instanceId}'.", nameof(instanceId));
+        var json = await _hub.Client.GetOrchestrationHistoryAsync(instanceId, state.OrchestrationInstance.ExecutionId).ConfigureAwait(false);
+        return HistoryJson.Read(json);
     }
 
     /// <inheritdoc />

@@ -1,36 +1,58 @@
 using Azure.Core;
 using DurableTask.AzureStorage;
+using DurableTask.Core;
+using DurableTask.Core.Query;
 using EcosystemFlows.Azure.Storage;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace EcosystemFlows.DurableTask.Hosting;
 
 /// <summary>
-/// The one <see cref="AzureStorageOrchestrationService"/> of the process, shared by the worker and the client:
-/// queues, tables and blobs of the task hub in the layout Durable Functions uses.
+/// The one orchestration service of the process, shared by the worker and the client: in the app the Azure
+/// Storage provider (queues, tables and blobs of the task hub in the layout Durable Functions uses); any
+/// provider that is also a query and purge client works, which lets tests run the same glue in memory.
 /// </summary>
 public sealed class TaskHubService : IDisposable
 {
-    private readonly Lazy<AzureStorageOrchestrationServiceSettings> _settings;
-    private readonly Lazy<AzureStorageOrchestrationService> _service;
     private readonly SemaphoreSlim _createLock = new(1, 1);
     private volatile bool _created;
 
-    /// <summary>Creates the service from the hub's settings and the app's storage account.</summary>
-    public TaskHubService(IOptions<DurableTaskHubOptions> hub, IOptions<StorageOptions> storage, TokenCredential credential, ILoggerFactory loggerFactory)
+    /// <summary>Wraps <paramref name="service"/>, which must also implement the client, query and purge interfaces.</summary>
+    public TaskHubService(IOrchestrationService service, string hubName, string workerId)
     {
-        ArgumentNullException.ThrowIfNull(hub);
-        ArgumentNullException.ThrowIfNull(storage);
-        _settings = new(() => CreateSettings(hub.Value, storage.Value, credential, loggerFactory));
-        _service = new(() => new AzureStorageOrchestrationService(_settings.Value));
+        ArgumentNullException.ThrowIfNull(service);
+        Service = service;
+        Client = service as IOrchestrationServiceClient ?? throw new ArgumentException("The orchestration service must also be its client.", nameof(service));
+        Query = service as IOrchestrationServiceQueryClient ?? throw new ArgumentException("The orchestration service must answer instance queries.", nameof(service));
+        Purge = service as IOrchestrationServicePurgeClient ?? throw new ArgumentException("The orchestration service must purge instances.", nameof(service));
+        HubName = hubName;
+        WorkerId = workerId;
     }
 
-    /// <summary>The provider (created on first use).</summary>
-    public AzureStorageOrchestrationService Service => _service.Value;
+    /// <summary>What the worker runs on.</summary>
+    public IOrchestrationService Service { get; }
 
-    /// <summary>The provider's settings, as read from <see cref="DurableTaskHubOptions"/>.</summary>
-    public AzureStorageOrchestrationServiceSettings Settings => _settings.Value;
+    /// <summary>Starts, events, terminations, state and history.</summary>
+    public IOrchestrationServiceClient Client { get; }
+
+    /// <summary>Instance listings.</summary>
+    public IOrchestrationServiceQueryClient Query { get; }
+
+    /// <summary>Instance deletion.</summary>
+    public IOrchestrationServicePurgeClient Purge { get; }
+
+    /// <summary>The task hub's name.</summary>
+    public string HubName { get; }
+
+    /// <summary>This worker's identity in partition leases.</summary>
+    public string WorkerId { get; }
+
+    /// <summary>The Azure Storage provider configured from <paramref name="hub"/> on the app's storage account.</summary>
+    public static TaskHubService ForAzureStorage(DurableTaskHubOptions hub, StorageOptions storage, TokenCredential credential, ILoggerFactory loggerFactory)
+    {
+        var settings = CreateSettings(hub, storage, credential, loggerFactory);
+        return new TaskHubService(new AzureStorageOrchestrationService(settings), settings.TaskHubName, settings.WorkerId);
+    }
 
     /// <summary>Creates the hub's queues, tables and containers once per process (idempotent in storage too).</summary>
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
@@ -58,17 +80,15 @@ public sealed class TaskHubService : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_service.IsValueCreated)
-        {
-            _service.Value.Dispose();
-        }
-
+        (Service as IDisposable)?.Dispose();
         _createLock.Dispose();
     }
 
     internal static AzureStorageOrchestrationServiceSettings CreateSettings(
         DurableTaskHubOptions hub, StorageOptions storage, TokenCredential credential, ILoggerFactory loggerFactory)
     {
+        ArgumentNullException.ThrowIfNull(hub);
+        ArgumentNullException.ThrowIfNull(storage);
         var provider = hub.StorageProvider;
         return new AzureStorageOrchestrationServiceSettings
         {

@@ -45,15 +45,15 @@ public sealed partial class TaskHubWorkerService : DurableTaskWorker
     /// <inheritdoc />
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_worker is { } worker)
+        // First end ExecuteAsync (it may still be waiting for storage or starting the worker), then stop the worker
+        // once, whoever calls: the host and the container may both stop this service.
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _worker, null) is { } worker)
         {
             // Not forced: episodes and activities in flight finish and are checkpointed, so a clean stop redoes nothing.
-            await worker.StopAsync(isForced: false).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await worker.StopAsync(isForced: false).ConfigureAwait(false);
             worker.Dispose();
-            _worker = null;
         }
-
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -84,9 +84,9 @@ public sealed partial class TaskHubWorkerService : DurableTaskWorker
             ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails,
         };
         WorkflowTelemetry.AddTo(worker);
-        await worker.StartAsync().WaitAsync(stoppingToken).ConfigureAwait(false);
         _worker = worker;
-        LogStarted(_logger, _hub.Settings.TaskHubName, _hub.Settings.WorkerId);
+        await worker.StartAsync().ConfigureAwait(false);
+        LogStarted(_logger, _hub.HubName, _hub.WorkerId);
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Task hub not reachable yet; retrying in {DelaySeconds} s")]

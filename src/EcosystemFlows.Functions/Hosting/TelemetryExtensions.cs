@@ -36,7 +36,8 @@ internal static class TelemetryExtensions
                 serviceVersion: typeof(TelemetryExtensions).Assembly.GetName().Version?.ToString()))
             .WithTracing(tracing =>
             {
-                tracing.AddSource(SourcePrefix)
+                // The Durable Task spans: the framework's (create_orchestration, orchestration, activity, timers) and the SDK's.
+                tracing.AddSource(SourcePrefix, "DurableTask.Core", "Microsoft.DurableTask")
                     .AddAspNetCoreInstrumentation(options => options.Filter = context =>
                         !context.Request.Path.StartsWithSegments("/healthz") && !context.Request.Path.StartsWithSegments("/readyz"))
                     .AddHttpClientInstrumentation();

@@ -1,20 +1,21 @@
 using System.Text.Json.Serialization;
 using EcosystemFlows.Azure.Cosmos;
-using EcosystemFlows.Azure.Durable;
 using EcosystemFlows.Azure.Offerings;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Domain.Ports;
-using EcosystemFlows.Durable;
-using EcosystemFlows.Durable.Http;
+using EcosystemFlows.DurableTask.Hosting;
+using EcosystemFlows.Functions.Operations;
 using EcosystemFlows.Functions.Partners;
 using EcosystemFlows.Functions.Security;
+using EcosystemFlows.Functions.Workflows;
 using EcosystemFlows.Functions.Workflows.JointOffering;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace EcosystemFlows.Functions.Hosting;
 
-/// <summary>The workflows: durable runtime on Cosmos DB + Storage queues, their ports, Service Bus, and the HTTP API.</summary>
+/// <summary>The workflows: Durable Task SDK on the Azure Storage task hub, their ports, Service Bus, and the HTTP API.</summary>
 internal static partial class WorkflowHostingExtensions
 {
     public static IServiceCollection AddWorkflows(this IServiceCollection services)
@@ -23,6 +24,7 @@ internal static partial class WorkflowHostingExtensions
         services.AddOpenApi();
         services.AddServiceBus();
 
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<OfferingData>();
         services.AddSingleton<IPartnerDirectory, CosmosPartnerDirectory>();
         services.AddSingleton<IOfferingStore, CosmosOfferingStore>();
@@ -34,9 +36,7 @@ internal static partial class WorkflowHostingExtensions
         services.AddScoped<OfferingCommands>();
         services.AddServiceBusTrigger<OfferingCommandsFunction>();
 
-        services.AddDurableTask(registry => registry.AddJointOffering())
-            .UseAzureStorageBackend()
-            .BindConfiguration("extensions:durableTask");
+        services.AddDurableTaskOnAzureStorage(registry => registry.AddJointOffering(), WorkflowJson.Converter);
         services.AddPartnersApiPolicies();
         return services;
     }

@@ -1,4 +1,4 @@
-using EcosystemFlows.Durable;
+using Microsoft.DurableTask;
 
 namespace EcosystemFlows.Functions.Workflows;
 

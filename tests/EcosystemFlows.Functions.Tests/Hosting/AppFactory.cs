@@ -1,24 +1,25 @@
 using EcosystemFlows.Azure.ServiceBus.Events;
 using EcosystemFlows.Azure.ServiceBus.Triggers;
 using EcosystemFlows.Domain.Ports;
-using EcosystemFlows.Durable;
-using EcosystemFlows.Durable.InMemory;
-using EcosystemFlows.Durable.Ports;
 using EcosystemFlows.Functions.Tests.Workflows;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using EcosystemFlows.DurableTask.Hosting;
+using Microsoft.DurableTask.Testing.Sidecar;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace EcosystemFlows.Functions.Tests.Hosting;
 
 /// <summary>
 /// Hosts the real app in memory with explicit settings (overriding any developer local.settings.json) and
-/// optional service replacements. The durable runtime runs on the in-memory backend and the workflow's
-/// ports are <see cref="Ports"/>, so nothing here talks to a real Azure or local service.
+/// optional service replacements. The app's Durable Task worker and client run on the SDK test package's
+/// in-memory orchestration service instead of the Azure Storage task hub, and the workflow's ports are
+/// <see cref="Ports"/>, so nothing here talks to a real Azure or local service.
 /// </summary>
 internal sealed class AppFactory(
     IDictionary<string, string?>? overrides = null,
@@ -57,9 +58,10 @@ internal sealed class AppFactory(
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
         builder.ConfigureTestServices(services =>
         {
-            services.RemoveAll<IInstanceStore>();
-            services.RemoveAll<IMessageDispatcher>();
-            new DurableTaskBuilder(services).UseInMemoryBackend();
+            // The app's own Durable Task worker and client, on an in-memory orchestration service instead of the
+            // Azure Storage task hub.
+            services.RemoveAll<TaskHubService>().AddSingleton(sp =>
+                new TaskHubService(new InMemoryOrchestrationService(sp.GetRequiredService<ILoggerFactory>()), "tests", "tests"));
             services.RemoveAll<IPartnerDirectory>().AddSingleton<IPartnerDirectory>(Ports);
             services.RemoveAll<IOfferingStore>().AddSingleton<IOfferingStore>(Ports);
             services.RemoveAll<ICatalog>().AddSingleton<ICatalog>(Ports);

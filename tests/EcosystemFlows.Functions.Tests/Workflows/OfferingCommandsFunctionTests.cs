@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Domain.Tests;
-using EcosystemFlows.Durable;
+using Microsoft.DurableTask.Client;
 using EcosystemFlows.Functions.Security;
 using EcosystemFlows.Functions.Tests.Hosting;
 using EcosystemFlows.Functions.Workflows.JointOffering;
@@ -39,7 +39,13 @@ public sealed class OfferingCommandsFunctionTests : IAsyncLifetime
         var id = OfferingCommands.OfferingIdFor("contoso", "crm-42");
         var client = _app.Services.GetRequiredService<DurableTaskClient>();
         Assert.NotNull(await client.GetInstanceAsync(id));
-        Assert.Single(await client.QueryInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = id }) is { } page ? page.Instances : []);
+        var instances = new List<OrchestrationMetadata>();
+        await foreach (var instance in client.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = id }))
+        {
+            instances.Add(instance);
+        }
+
+        Assert.Single(instances);
     }
 
     [Fact]

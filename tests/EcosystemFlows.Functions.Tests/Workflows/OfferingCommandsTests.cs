@@ -1,5 +1,6 @@
 using EcosystemFlows.Domain.Tests;
-using EcosystemFlows.Durable;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using EcosystemFlows.Functions.Security;
 using EcosystemFlows.Functions.Workflows.JointOffering;
 using Moq;
@@ -21,11 +22,11 @@ public sealed class OfferingCommandsTests
             ports.Partners[partner.PartnerId] = partner;
         }
 
-        var client = new Mock<DurableTaskClient>();
-        client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((string id, bool _, CancellationToken _) => new OrchestrationMetadata { Name = nameof(JointOfferingOrchestrator), InstanceId = id, Version = "1.0", RuntimeStatus = status });
-        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new OrchestrationAlreadyExistsException("x", status));
+        var client = new Mock<DurableTaskClient>("test") { CallBase = true };
+        client.Setup(c => c.GetInstancesAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((string id, bool _, CancellationToken _) => new OrchestrationMetadata(nameof(JointOfferingOrchestrator), id) { RuntimeStatus = status });
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new global::DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException($"x is {status}"));
         var commands = new OfferingCommands(client.Object, ports, ports, TimeProvider.System);
 
         // Act
@@ -34,7 +35,7 @@ public sealed class OfferingCommandsTests
         // Assert: the same answer either way; only the Pending instance is started again (which re-sends its start).
         Assert.Equal(CommandResult.Done(OfferingCommands.OfferingIdFor("contoso", "key-1")), result);
         client.Verify(
-            c => c.ScheduleNewOrchestrationInstanceAsync(nameof(JointOfferingOrchestrator), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()),
+            c => c.ScheduleNewOrchestrationInstanceAsync(It.Is<TaskName>(n => n.Name == nameof(JointOfferingOrchestrator)), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()),
             Times.Exactly(starts));
     }
 }

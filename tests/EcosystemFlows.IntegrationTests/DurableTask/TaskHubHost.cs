@@ -1,8 +1,6 @@
-using System.Text.Json;
 using Azure.Core;
 using EcosystemFlows.Azure.Storage;
 using EcosystemFlows.DurableTask.Hosting;
-using DurableTask.Core.History;
 using EcosystemFlows.Azure.Configuration;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Converters;
@@ -81,12 +79,8 @@ public sealed class TaskHubHost : IAsyncDisposable
     }
 
     /// <summary>The event types of the instance's stored history, oldest first.</summary>
-    public async Task<List<string>> HistoryEventTypesAsync(string instanceId)
-    {
-        var json = await ((TaskHubDurableTaskClient)Client).GetHistoryJsonAsync(instanceId) ?? "[]";
-        using var document = JsonDocument.Parse(json);
-        return [.. document.RootElement.EnumerateArray().Select(e => ((EventType)e.GetProperty("EventType").GetInt32()).ToString())];
-    }
+    public async Task<List<string>> HistoryEventTypesAsync(string instanceId) =>
+        [.. (await Client.GetOrchestrationHistoryAsync(instanceId)).Select(e => e.EventType.ToString())];
 
     /// <summary>Stops the worker without deleting the hub (a second host may take it over).</summary>
     public async Task StopAsync()

@@ -1,4 +1,5 @@
 using DurableTask.Core.Exceptions;
+using DurableTask.Core.History;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -22,9 +23,10 @@ public sealed class TaskHubScenarios
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
         Assert.Equal(["Hello Tokyo!", "Hello Seattle!", "Hello London!"], result.ReadOutputAs<List<string>>());
-        var history = await host.HistoryEventTypesAsync(id);
-        Assert.Equal(3, history.Count(e => e == "TaskCompleted"));
-        Assert.Single(history, e => e == "ExecutionCompleted");
+        var history = await host.Client.GetOrchestrationHistoryAsync(id);
+        Assert.Equal(["\"Hello Tokyo!\"", "\"Hello Seattle!\"", "\"Hello London!\""], history.OfType<TaskCompletedEvent>().Select(e => e.Result));
+        Assert.Equal(["Greet", "Greet", "Greet"], history.OfType<TaskScheduledEvent>().Select(e => e.Name));
+        Assert.Single(history.OfType<ExecutionCompletedEvent>());
     }
 
     [Fact]

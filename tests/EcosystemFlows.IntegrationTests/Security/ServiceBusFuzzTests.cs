@@ -6,10 +6,11 @@ using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Domain.Partners;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Tests;
-using EcosystemFlows.Durable;
 using EcosystemFlows.Functions.Workflows.JointOffering;
 using EcosystemFlows.IntegrationTests.ServiceBus;
 using EcosystemFlows.Tests.Shared;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -104,10 +105,10 @@ public sealed class ServiceBusFuzzTests(ITestOutputHelper output)
         directory.Setup(d => d.GetManyAsync(It.IsAny<IReadOnlyCollection<string>>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((IReadOnlyCollection<string> ids, CancellationToken _) => (IReadOnlyDictionary<string, Partner>)ids.Where(partners.ContainsKey).Distinct().ToDictionary(id => id, id => partners[id]));
         // No offering exists: every sign-off and cancel in the fuzz addresses a missing one (a 404 refusal).
-        var client = new Mock<DurableTaskClient>();
-        client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync((OrchestrationMetadata?)null);
-        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((string _, object? _, StartOrchestrationOptions? options, CancellationToken _) =>
+        var client = new Mock<DurableTaskClient>("fuzz") { CallBase = true };
+        client.Setup(c => c.GetInstancesAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync((OrchestrationMetadata?)null);
+        client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) =>
             {
                 started.TrySetResult(options!.InstanceId!);
                 return options.InstanceId!;

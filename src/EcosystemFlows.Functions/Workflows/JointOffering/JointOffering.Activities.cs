@@ -6,7 +6,7 @@ using EcosystemFlows.Azure.ServiceBus.Events;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Partners;
 using EcosystemFlows.Domain.Ports;
-using EcosystemFlows.Durable;
+using Microsoft.DurableTask;
 
 namespace EcosystemFlows.Functions.Workflows.JointOffering;
 

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Validation;
-using EcosystemFlows.Durable;
+using Microsoft.DurableTask.Client;
 using EcosystemFlows.Functions.Hosting;
 using EcosystemFlows.Functions.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -168,12 +168,12 @@ public static class JointOfferingApi
         var query = new OrchestrationQuery
         {
             Statuses = [OrchestrationRuntimeStatus.Running],
-            Names = [nameof(JointOfferingOrchestrator), nameof(AmendmentRoundOrchestrator)],
             FetchInputsAndOutputs = true,
         };
-        await foreach (var instance in client.GetAllInstancesAsync(query, cancellationToken))
+        string[] rounds = [nameof(JointOfferingOrchestrator), nameof(AmendmentRoundOrchestrator)];
+        await foreach (var instance in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
         {
-            if (instance.ReadCustomStatusAs<OfferingStatus>() is not { Stage: OfferingStage.AwaitingSignOffs } status)
+            if (!rounds.Contains(instance.Name, StringComparer.Ordinal) || instance.ReadCustomStatusAs<OfferingStatus>() is not { Stage: OfferingStage.AwaitingSignOffs } status)
             {
                 continue;
             }

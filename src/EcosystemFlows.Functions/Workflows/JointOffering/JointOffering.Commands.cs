@@ -4,7 +4,8 @@ using System.Text;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Validation;
-using EcosystemFlows.Durable;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using EcosystemFlows.Functions.Security;
 
 namespace EcosystemFlows.Functions.Workflows.JointOffering;
@@ -81,7 +82,7 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
 
         var offeringId = OfferingIdFor(organisation, idempotencyKey);
         // A Pending instance may have lost its start message: starting it again re-sends it (the client does).
-        if (await client.GetInstanceAsync(offeringId, cancellationToken: cancellationToken) is { RuntimeStatus: not OrchestrationRuntimeStatus.Pending })
+        if (await client.GetInstanceAsync(offeringId, cancellation: cancellationToken) is { RuntimeStatus: not OrchestrationRuntimeStatus.Pending })
         {
             return CommandResult.Done(offeringId);
         }
@@ -105,7 +106,7 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
                 new StartOrchestrationOptions { InstanceId = offeringId },
                 cancellationToken);
         }
-        catch (OrchestrationAlreadyExistsException)
+        catch (global::DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException)
         {
             // A concurrent retry with the same key won the race: same offering, same answer.
         }
@@ -161,13 +162,12 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
 
         try
         {
-            // One event id per gate and round: a repeated delivery (after a crash between claim and raise, or a
-            // redelivered command) reaches the workflow once.
+            // A repeated delivery (after a crash between claim and raise, or a redelivered command) raises the same
+            // decision again: the round takes a decision it already applied as a no-op (SignOffRound.ApplyAsync).
             await client.RaiseEventAsync(
                 status.SignOffInstanceId,
                 OfferingEvents.SignOff,
                 new SignOffDecision(gateId, actor.UserId, approve, comment, termsHash),
-                $"decision-{status.SignOffInstanceId}-{gateId}",
                 cancellationToken);
         }
         catch

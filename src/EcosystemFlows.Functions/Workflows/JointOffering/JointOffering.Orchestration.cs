@@ -1,5 +1,5 @@
 using EcosystemFlows.Domain.Offerings;
-using EcosystemFlows.Durable;
+using Microsoft.DurableTask;
 
 namespace EcosystemFlows.Functions.Workflows.JointOffering;
 
@@ -80,7 +80,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         var sku = await context.CallActivityAsync<string>(nameof(CreateSkuActivity), new CreateSkuInput(input.OfferingId, terms.CatalogId, terms.Category), DependencyRetry.Options);
         journal.SkuCode = sku;
         await journal.RecordAsync("sku.created", "system", $"{sku} in catalog {terms.CatalogId}");
-        if (await CancelRequestedAsync(context) is { } afterSku)
+        if (CancelRequested(context) is { } afterSku)
         {
             return await CancelLaunchAsync(context, journal, afterSku, supportAssigned: false);
         }
@@ -88,7 +88,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         journal.Show(OfferingStage.AssigningSupport);
         await context.CallActivityAsync(nameof(AssignSupportActivity), new AssignSupportInput(input.OfferingId, terms.SupportPlan), DependencyRetry.Options);
         await journal.RecordAsync("support.assigned", "system", $"L1 {terms.SupportPlan.L1Owner} → L2 {terms.SupportPlan.L2Owner} → L3 {terms.SupportPlan.L3Owner}");
-        if (await CancelRequestedAsync(context) is { } afterSupport)
+        if (CancelRequested(context) is { } afterSupport)
         {
             return await CancelLaunchAsync(context, journal, afterSupport, supportAssigned: true);
         }
@@ -149,7 +149,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
             var round = await context.CallSubOrchestratorAsync<AmendmentRoundResult>(
                 nameof(AmendmentRoundOrchestrator),
                 new AmendmentRoundInput(input.OfferingId, input.InitiatingPartnerId, live.Terms, amendment.Terms, validation.Gates, validation.SponsorUserId, input.SignOffWindow, journal.Sequence, live.SkuCode),
-                new SubOrchestrationOptions(roundId));
+                new SubOrchestrationOptions(instanceId: roundId));
             journal.Continue(round.Sequence);
             if (round.Outcome.Stage == OfferingStage.Launched)
             {
@@ -170,17 +170,22 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         return new JointOfferingResult(OfferingStage.Launched, live.SkuCode, null);
     }
 
-    /// <summary>A cancel request already received (buffered), or null; waits no longer than one timer tick.</summary>
-    private static async Task<CancelRequest?> CancelRequestedAsync(TaskOrchestrationContext context)
+    /// <summary>
+    /// A cancel request already received (buffered), or null, without waiting: a buffered event completes the
+    /// wait at once, and an unfinished wait is withdrawn. Unlike a zero-timeout wait, this adds no durable timer
+    /// (no history event, no extra episode) to every check.
+    /// </summary>
+    private static CancelRequest? CancelRequested(TaskOrchestrationContext context)
     {
-        try
+        using var stop = new CancellationTokenSource();
+        var cancel = context.WaitForExternalEvent<CancelRequest>(OfferingEvents.Cancel, stop.Token);
+        if (cancel.IsCompletedSuccessfully)
         {
-            return await context.WaitForExternalEvent<CancelRequest>(OfferingEvents.Cancel, TimeSpan.Zero);
+            return cancel.Result;
         }
-        catch (TaskCanceledException)
-        {
-            return null;
-        }
+
+        CancelWaits(stop);
+        return null;
     }
 
     private static async Task<JointOfferingResult> CancelLaunchAsync(TaskOrchestrationContext context, OfferingJournal journal, CancelRequest request, bool supportAssigned)
@@ -324,10 +329,21 @@ internal static class SignOffRound
         return new RoundOutcome(stage, reason, [.. states.Values]);
     }
 
+    private static bool IsRepeatOf(GateState gate, SignOffDecision signOff) =>
+        gate.State == (signOff.Approve ? "Approved" : "Rejected")
+        && gate.DecidedBy == signOff.UserId
+        && gate.Comment == signOff.Comment;
+
     /// <summary>Applies a decision; returns the rejection reason when the gate was rejected.</summary>
     private static async Task<string?> ApplyAsync(
         OfferingJournal journal, Dictionary<string, GateState> states, SignOffDecision signOff, string termsHash, DateTime openedAt, DateTime now)
     {
+        if (states.TryGetValue(signOff.GateId, out var decided) && IsRepeatOf(decided, signOff))
+        {
+            // The same decision delivered again (a retried command): it was applied and audited the first time.
+            return null;
+        }
+
         var problem = !states.TryGetValue(signOff.GateId, out var gate) ? $"no gate {signOff.GateId}"
             : gate.State != "Pending" ? $"gate {signOff.GateId} was already {gate.State.ToLowerInvariant()}"
             : !gate.Approvers.Contains(signOff.UserId, StringComparer.Ordinal) ? $"{signOff.UserId} is not an approver of {signOff.GateId}"

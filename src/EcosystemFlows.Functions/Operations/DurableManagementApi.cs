@@ -1,13 +1,13 @@
 using System.Buffers;
 using System.Text.Json;
-using EcosystemFlows.Durable.History;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
+using System.Text.Json.Serialization;
+using DurableTask.Core.History;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Routing;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
-namespace EcosystemFlows.Durable.Http;
+namespace EcosystemFlows.Functions.Operations;
 
 /// <summary>
 /// The operator's management API in the shape of Durable Functions' HTTP API
@@ -27,6 +27,9 @@ public static class DurableManagementApi
     private const int MaxInstanceIdLength = 255;
 
     private static readonly SearchValues<char> UnstorableCharacters = SearchValues.Create("/\\?#");
+
+    /// <summary>History events in the response: their own properties (not only the base type's), enums as names.</summary>
+    private static readonly JsonSerializerOptions HistoryJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     /// <summary>Maps the management endpoints; returns the route group so the app can add authorization.</summary>
     public static RouteGroupBuilder MapDurableManagementApi(this IEndpointRouteBuilder endpoints)
@@ -121,25 +124,29 @@ public static class DurableManagementApi
             CreatedTo = createdTimeTo,
             InstanceIdPrefix = instanceIdPrefix,
             PageSize = top ?? 100,
-            ContinuationToken = string.IsNullOrEmpty(token) ? null : token,
             FetchInputsAndOutputs = true,
         };
-        OrchestrationQueryResult page;
+        Page<OrchestrationMetadata>? page = null;
         try
         {
-            page = await client.QueryInstancesAsync(query, cancellationToken).ConfigureAwait(false);
+            var pages = client.GetAllInstancesAsync(query).AsPages(string.IsNullOrEmpty(token) ? null : token, query.PageSize);
+            await foreach (var first in pages.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                page = first;
+                break;
+            }
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or System.Text.Json.JsonException)
         {
             return TypedResults.Problem(title: "Invalid continuation token", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest);
         }
 
-        if (page.ContinuationToken is not null)
+        if (page?.ContinuationToken is { } next)
         {
-            context.Response.Headers[ContinuationHeader] = page.ContinuationToken;
+            context.Response.Headers[ContinuationHeader] = next;
         }
 
-        return TypedResults.Ok(page.Instances.Select(m => ToResponse(m, showInput ?? false, null)).ToList());
+        return TypedResults.Ok((page?.Values ?? []).Select(m => ToResponse(m, showInput ?? false, null)).ToList());
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> RaiseEventAsync(
@@ -183,11 +190,11 @@ public static class DurableManagementApi
             var id = await client.RestartAsync(instanceId, restartWithNewInstanceId ?? false, cancellationToken).ConfigureAwait(false);
             return CreateCheckStatusResponse(request, id);
         }
-        catch (OrchestrationNotFoundException)
+        catch (ArgumentException)
         {
             return NotFound(instanceId);
         }
-        catch (OrchestrationAlreadyExistsException ex)
+        catch (InvalidOperationException ex)
         {
             return TypedResults.Problem(title: "Instance is still running", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
         }
@@ -195,21 +202,26 @@ public static class DurableManagementApi
 
     private static async Task<Results<Ok<PurgeResponse>, ProblemHttpResult>> PurgeAsync(string instanceId, [FromServices] DurableTaskClient client, CancellationToken cancellationToken)
     {
-        try
+        var metadata = await client.GetInstanceAsync(instanceId, cancellation: cancellationToken).ConfigureAwait(false);
+        if (metadata is null)
         {
-            var result = await client.PurgeInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false);
-            return result.PurgedInstanceCount == 0 ? NotFound(instanceId) : TypedResults.Ok(new PurgeResponse(result.PurgedInstanceCount));
+            return NotFound(instanceId);
         }
-        catch (InvalidOperationException ex)
+
+        if (!metadata.IsCompleted)
         {
-            return TypedResults.Problem(title: "Instance is not in a terminal state", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
+            return TypedResults.Problem(
+                title: "Instance is not in a terminal state", detail: $"Instance '{instanceId}' is {metadata.RuntimeStatus}: terminate it first.", statusCode: StatusCodes.Status409Conflict);
         }
+
+        var result = await client.PurgeInstanceAsync(instanceId, cancellation: cancellationToken).ConfigureAwait(false);
+        return result.PurgedInstanceCount == 0 ? NotFound(instanceId) : TypedResults.Ok(new PurgeResponse(result.PurgedInstanceCount));
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> ControlAsync(
         string instanceId, DurableTaskClient client, Func<DurableTaskClient, CancellationToken, Task> operation, CancellationToken cancellationToken)
     {
-        var metadata = await client.GetInstanceAsync(instanceId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var metadata = await client.GetInstanceAsync(instanceId, cancellation: cancellationToken).ConfigureAwait(false);
         if (metadata is null)
         {
             return NotFound(instanceId);
@@ -221,21 +233,13 @@ public static class DurableManagementApi
             return TypedResults.Problem(title: "Instance already finished", detail: $"Instance '{instanceId}' is {metadata.RuntimeStatus}.", statusCode: StatusCodes.Status410Gone);
         }
 
-        try
-        {
-            await operation(client, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OrchestrationNotFoundException)
-        {
-            return NotFound(instanceId);
-        }
-
+        await operation(client, cancellationToken).ConfigureAwait(false);
         return TypedResults.Accepted((string?)null);
     }
 
     /// <summary>
-    /// An id no instance can have (Cosmos DB ids hold no <c>/ \ ? #</c> or control characters, and at most 255
-    /// characters) is a bad request, answered before it reaches a store that would fail on it.
+    /// An id no instance can have (Azure Table keys hold no <c>/ \ ? #</c> or control characters; Durable
+    /// Functions allows at most 255 characters) is a bad request, answered before it reaches the task hub.
     /// </summary>
     private static async ValueTask<object?> RejectUnstorableInstanceIds(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -254,7 +258,7 @@ public static class DurableManagementApi
     private static ProblemHttpResult NotFound(string instanceId) =>
         TypedResults.Problem(title: "Instance not found", detail: $"No orchestration instance with id '{instanceId}' exists.", statusCode: StatusCodes.Status404NotFound);
 
-    private static InstanceStatusResponse ToResponse(OrchestrationMetadata metadata, bool showInput, IReadOnlyList<HistoryEvent>? history) => new(
+    private static InstanceStatusResponse ToResponse(OrchestrationMetadata metadata, bool showInput, IList<HistoryEvent>? history) => new(
         metadata.Name,
         metadata.InstanceId,
         metadata.RuntimeStatus.ToString(),
@@ -264,7 +268,7 @@ public static class DurableManagementApi
         metadata.FailureDetails,
         metadata.CreatedAt,
         metadata.LastUpdatedAt,
-        history is null ? null : JsonSerializer.SerializeToElement(history, DurableJson.Options));
+        history is null ? null : JsonSerializer.SerializeToElement(history.Cast<object>(), HistoryJson));
 
     private static JsonElement? ParseJson(string? serialized)
     {
