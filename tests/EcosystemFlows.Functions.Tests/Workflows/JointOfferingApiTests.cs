@@ -243,6 +243,24 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Offering_SupportPlan_IsItsThreeOwnersInViewListAndOpenApi()
+    {
+        var alice = Client("alice", "contoso", Roles.Partner);
+        var id = await StartedOfferingAsync(alice);
+
+        var view = await alice.GetFromJsonAsync<JsonElement>($"/api/offerings/{id}", Json);
+        var list = await alice.GetFromJsonAsync<JsonElement>("/api/offerings", Json);
+        var openApi = await _app.CreateClient().GetStringAsync("/openapi/v1.json");
+
+        string[] owners = ["l1Owner", "l2Owner", "l3Owner"];
+        Assert.Equal(owners, view.GetProperty("terms").GetProperty("supportPlan").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var listed = list.GetProperty("items").EnumerateArray().Single(o => o.GetProperty("offeringId").GetString() == id);
+        Assert.Equal(owners, listed.GetProperty("terms").GetProperty("supportPlan").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("ValueTuple", openApi, StringComparison.Ordinal);
+        Assert.DoesNotContain("escalationPath", openApi, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ManagementApi_IsOperatorOnly()
     {
         using var partner = await Client("alice", "contoso", Roles.Partner).GetAsync("/webhooks/durabletask/instances");

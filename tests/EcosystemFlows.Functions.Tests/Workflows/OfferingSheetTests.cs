@@ -1,0 +1,26 @@
+using System.Text.Json;
+using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.Durable;
+using EcosystemFlows.Functions.Workflows.JointOffering;
+
+namespace EcosystemFlows.Functions.Tests.Workflows;
+
+/// <summary><c>offering-sheet.json</c> speaks the API's JSON contract.</summary>
+public sealed class OfferingSheetTests
+{
+    [Fact]
+    public async Task RunAsync_SupportPlan_IsItsThreeOwnersOnly()
+    {
+        // Arrange
+        var ports = new InMemoryPorts();
+        var activity = new WriteOfferingSheetActivity(ports);
+
+        // Act
+        await activity.RunAsync(new TaskActivityContext(nameof(WriteOfferingSheetActivity), "off-1", "e-1", 1), new WriteOfferingSheetInput("off-1", Examples.Terms(), "SKU-1", new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc)));
+
+        // Assert
+        using var sheet = JsonDocument.Parse(ports.Artifacts[$"off-1/{WriteOfferingSheetActivity.JsonName}"]);
+        var plan = sheet.RootElement.GetProperty("terms").GetProperty("supportPlan");
+        Assert.Equal(["l1Owner", "l2Owner", "l3Owner"], plan.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+}
