@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using EcosystemFlows.Azure.Cosmos;
 using EcosystemFlows.Azure.Durable;
 using EcosystemFlows.Azure.Offerings;
@@ -8,6 +7,7 @@ using EcosystemFlows.Durable;
 using EcosystemFlows.Durable.Http;
 using EcosystemFlows.Functions.Partners;
 using EcosystemFlows.Functions.Security;
+using EcosystemFlows.Functions.Workflows;
 using EcosystemFlows.Functions.Workflows.JointOffering;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -19,7 +19,7 @@ internal static partial class WorkflowHostingExtensions
 {
     public static IServiceCollection AddWorkflows(this IServiceCollection services)
     {
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
         services.AddServiceBus();
 
@@ -34,6 +34,9 @@ internal static partial class WorkflowHostingExtensions
         services.AddScoped<OfferingCommands>();
         services.AddServiceBusTrigger<OfferingCommandsFunction>();
 
+        // Before AddDurableTask, which adds its web-defaults converter only when none is registered: inputs, events
+        // and custom status (shown by the management API) then use the API's contract, enums as strings.
+        services.AddSingleton<DataConverter>(new JsonDataConverter(WorkflowJson.Options));
         services.AddDurableTask(registry => registry.AddJointOffering())
             .UseAzureStorageBackend()
             .BindConfiguration("extensions:durableTask");

@@ -261,6 +261,19 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManagementApi_CustomStatusAndInput_UseTheApisEnumStrings()
+    {
+        var id = await StartedOfferingAsync(Client("alice", "contoso", Roles.Partner));
+
+        var status = await Client("olivia", null, Roles.Operator).GetFromJsonAsync<JsonElement>($"/webhooks/durabletask/instances/{id}", Json);
+
+        var custom = status.GetProperty("customStatus");
+        Assert.Equal("AwaitingSignOffs", custom.GetProperty("stage").GetString());
+        Assert.Contains(custom.GetProperty("gates").EnumerateArray(), g => g.GetProperty("kind").GetString() == "MemberApproval");
+        Assert.Equal("Lead", status.GetProperty("input").GetProperty("terms").GetProperty("members")[0].GetProperty("role").GetString());
+    }
+
+    [Fact]
     public async Task ManagementApi_IsOperatorOnly()
     {
         using var partner = await Client("alice", "contoso", Roles.Partner).GetAsync("/webhooks/durabletask/instances");
