@@ -274,6 +274,24 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NotFound_NamesWhatWasNotFound()
+    {
+        var alice = Client("alice", "contoso", Roles.Partner);
+        var id = await StartedOfferingAsync(alice);
+        var hash = Examples.Terms().TermsHash;
+
+        using var artefact = await alice.GetAsync($"/api/offerings/{id}/artifacts/nope.txt");
+        using var otherGate = await SignOffAsync(Client("dan", "fabrikam", Roles.Approver), id, "sponsor", true, hash);
+        using var noGateAtAll = await SignOffAsync(Client("mallory", "fabrikam", Roles.Approver), id, "sponsor", true, hash);
+        using var offering = await alice.GetAsync("/api/offerings/off-nope");
+
+        Assert.Equal($"Offering '{id}' has no artefact 'nope.txt'.", await DetailAsync(artefact, HttpStatusCode.NotFound));
+        Assert.Equal($"Offering '{id}' has no gate 'sponsor' assigned to you.", await DetailAsync(otherGate, HttpStatusCode.NotFound));
+        Assert.Equal($"No offering '{id}' visible to you.", await DetailAsync(noGateAtAll, HttpStatusCode.NotFound));
+        Assert.Equal("No offering 'off-nope' visible to you.", await DetailAsync(offering, HttpStatusCode.NotFound));
+    }
+
+    [Fact]
     public async Task ManagementApi_IsOperatorOnly()
     {
         using var partner = await Client("alice", "contoso", Roles.Partner).GetAsync("/webhooks/durabletask/instances");
@@ -281,6 +299,13 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, partner.StatusCode);
         Assert.Equal(HttpStatusCode.OK, op.StatusCode);
+    }
+
+    private static async Task<string?> DetailAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return problem.RootElement.GetProperty("detail").GetString();
     }
 
     private HttpClient Client(string user, string? org, params string[] roles)

@@ -151,11 +151,15 @@ public static class JointOfferingApi
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ArtifactAsync(
         string offeringId, string name, ClaimsPrincipal user, OfferingCommands commands, IArtifactStore artifacts, CancellationToken cancellationToken)
     {
-        if (!Identifiers.IsValid(name) ||
-            await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null ||
-            await artifacts.ReadAsync(offeringId, name, cancellationToken) is not { } artifact)
+        if (await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null)
         {
-            return NotFound($"{offeringId}/artifacts/{name}");
+            return NotFound(offeringId);
+        }
+
+        if (!Identifiers.IsValid(name) || await artifacts.ReadAsync(offeringId, name, cancellationToken) is not { } artifact)
+        {
+            // The caller is a member: the offering exists for them, the artefact does not.
+            return TypedResults.Problem($"Offering '{offeringId}' has no artefact '{name}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }
 
         return TypedResults.File(artifact.Content.ToArray(), artifact.ContentType, name);
@@ -199,6 +203,6 @@ public static class JointOfferingApi
     private static ProblemHttpResult Problem(CommandResult result) =>
         TypedResults.Problem(result.Detail, statusCode: result.Status, title: result.Title);
 
-    private static ProblemHttpResult NotFound(string what) =>
-        TypedResults.Problem($"No offering '{what}' visible to you.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+    private static ProblemHttpResult NotFound(string offeringId) =>
+        TypedResults.Problem(OfferingCommands.OfferingNotFoundDetail(offeringId), statusCode: StatusCodes.Status404NotFound, title: "Not found");
 }

@@ -136,10 +136,16 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
             : status.SignOffInstanceId == offeringId ? status
             : (await client.GetInstanceAsync(status.SignOffInstanceId, getInputsAndOutputs: true, cancellationToken))?.ReadCustomStatusAs<OfferingStatus>();
         var gate = Identifiers.IsValid(gateId) ? round?.Gates.FirstOrDefault(g => g.GateId == gateId) : null;
-        if (status is null || round is null || gate is null || !gate.Approvers.Contains(actor.UserId, StringComparer.Ordinal))
+        if (status is null || round is null || !round.Gates.Any(g => g.Approvers.Contains(actor.UserId, StringComparer.Ordinal)))
         {
-            // Not assigned to this approver: indistinguishable from absent, so gates do not leak.
-            return NotFound($"{offeringId}/signoffs/{gateId}");
+            // No gate of the offering is assigned to this approver: indistinguishable from absent, so offerings do not leak.
+            return NotFound(offeringId);
+        }
+
+        if (gate is null || !gate.Approvers.Contains(actor.UserId, StringComparer.Ordinal))
+        {
+            // An approver of another gate knows the offering, not this gate: say the gate is what was not found.
+            return CommandResult.Refused(StatusCodes.Status404NotFound, "Not found", $"Offering '{offeringId}' has no gate '{gateId}' assigned to you.");
         }
 
         if (termsHash != round.TermsHash)
@@ -286,6 +292,9 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         stage is OfferingStage.Validating or OfferingStage.VerifyingPartners or OfferingStage.CheckingConflicts
             or OfferingStage.AwaitingSignOffs or OfferingStage.CreatingSku or OfferingStage.AssigningSupport;
 
-    private static CommandResult NotFound(string what) =>
-        CommandResult.Refused(StatusCodes.Status404NotFound, "Not found", $"No offering '{what}' visible to you.");
+    /// <summary>The detail of a 404 for an offering that is missing or not the caller's.</summary>
+    public static string OfferingNotFoundDetail(string offeringId) => $"No offering '{offeringId}' visible to you.";
+
+    private static CommandResult NotFound(string offeringId) =>
+        CommandResult.Refused(StatusCodes.Status404NotFound, "Not found", OfferingNotFoundDetail(offeringId));
 }
