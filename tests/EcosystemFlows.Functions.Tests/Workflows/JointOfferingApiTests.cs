@@ -81,6 +81,33 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_SameKeyDifferentBody_Is422ProblemAndTheFirstStands()
+    {
+        var client = Client("alice", "contoso", Roles.Partner);
+        var terms = Examples.Terms();
+
+        using var first = await StartAsync(client, terms, "reused");
+        using var otherTerms = await StartAsync(client, terms with { Name = "Something else" }, "reused");
+        using var otherWindow = await StartAsync(client, terms, "reused", signOffWindowDays: 30);
+        using var sameAgain = await StartAsync(client, terms, "reused");
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var firstId = (await first.Content.ReadFromJsonAsync<OfferingAccepted>(Json))!.OfferingId;
+        foreach (var refused in new[] { otherTerms, otherWindow })
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+            Assert.Equal("https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header#section-2.7", problem.RootElement.GetProperty("type").GetString());
+            Assert.Equal("Idempotency key already used", problem.RootElement.GetProperty("title").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, sameAgain.StatusCode);
+        Assert.Equal(firstId, (await sameAgain.Content.ReadFromJsonAsync<OfferingAccepted>(Json))!.OfferingId);
+        Assert.Equal(terms.Name, (await WaitForStageAsync(client, firstId, OfferingStage.AwaitingSignOffs)).Terms.Name);
+    }
+
+    [Fact]
     public async Task SignOffs_OverHttp_LaunchTheOfferingWithArtefactAndAudit()
     {
         var alice = Client("alice", "contoso", Roles.Partner, Roles.Approver);
@@ -315,9 +342,9 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
         return client;
     }
 
-    private static async Task<HttpResponseMessage> StartAsync(HttpClient client, OfferingTerms terms, string key)
+    private static async Task<HttpResponseMessage> StartAsync(HttpClient client, OfferingTerms terms, string key, int signOffWindowDays = 10)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/offerings") { Content = JsonContent.Create(new StartOfferingRequest(terms, 10), options: Json) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/offerings") { Content = JsonContent.Create(new StartOfferingRequest(terms, signOffWindowDays), options: Json) };
         request.Headers.Add(JointOfferingApi.IdempotencyKeyHeader, key);
         return await client.SendAsync(request);
     }

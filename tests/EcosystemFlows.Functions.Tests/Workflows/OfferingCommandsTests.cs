@@ -23,7 +23,14 @@ public sealed class OfferingCommandsTests
 
         var client = new Mock<DurableTaskClient>();
         client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((string id, bool _, CancellationToken _) => new OrchestrationMetadata { Name = nameof(JointOfferingOrchestrator), InstanceId = id, Version = "1.0", RuntimeStatus = status });
+            .ReturnsAsync((string id, bool _, CancellationToken _) => new OrchestrationMetadata
+            {
+                Name = nameof(JointOfferingOrchestrator),
+                InstanceId = id,
+                Version = "1.0",
+                RuntimeStatus = status,
+                SerializedInput = JsonDataConverter.Default.Serialize(new JointOfferingInput(id, "contoso", "alice", Examples.Terms(), TimeSpan.FromDays(30))),
+            });
         client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new OrchestrationAlreadyExistsException("x", status));
         var commands = new OfferingCommands(client.Object, ports, ports, TimeProvider.System);

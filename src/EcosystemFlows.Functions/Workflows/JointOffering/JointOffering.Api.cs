@@ -201,7 +201,7 @@ public static class JointOfferingApi
     private static Accepted Accepted(string offeringId) => TypedResults.Accepted(new Uri($"/api/offerings/{offeringId}", UriKind.Relative));
 
     private static ProblemHttpResult Problem(CommandResult result) =>
-        TypedResults.Problem(result.Detail, statusCode: result.Status, title: result.Title);
+        TypedResults.Problem(result.Detail, statusCode: result.Status, title: result.Title, type: result.Type);
 
     private static ProblemHttpResult NotFound(string offeringId) =>
         TypedResults.Problem(OfferingCommands.OfferingNotFoundDetail(offeringId), statusCode: StatusCodes.Status404NotFound, title: "Not found");

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Validation;
@@ -23,7 +24,7 @@ public sealed record Actor(string UserId, string? Organisation, IReadOnlyList<st
 /// What a command came to: 202 with the offering id, or a refusal with an HTTP status, a title and
 /// either field errors or a detail. HTTP answers it as problem details; Service Bus dead-letters it.
 /// </summary>
-public sealed record CommandResult(int Status, string? OfferingId, string? Title = null, string? Detail = null, IReadOnlyList<DomainError>? Errors = null)
+public sealed record CommandResult(int Status, string? OfferingId, string? Title = null, string? Detail = null, IReadOnlyList<DomainError>? Errors = null, string? Type = null)
 {
     public bool Accepted => Status == StatusCodes.Status202Accepted;
 
@@ -32,7 +33,7 @@ public sealed record CommandResult(int Status, string? OfferingId, string? Title
     public static CommandResult Invalid(string title, IReadOnlyList<DomainError> errors) =>
         new(StatusCodes.Status400BadRequest, null, title, string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")), errors);
 
-    public static CommandResult Refused(int status, string title, string detail) => new(status, null, title, detail);
+    public static CommandResult Refused(int status, string title, string detail, string? type = null) => new(status, null, title, detail, Type: type);
 }
 
 /// <summary>
@@ -50,6 +51,9 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
 
     /// <summary>Longest terms hash accepted (a real one is far shorter).</summary>
     public const int MaxTermsHashLength = 128;
+
+    /// <summary>Problem type of a reused idempotency key: the IETF Idempotency-Key draft's error scenarios.</summary>
+    public const string IdempotencyKeyReusedType = "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header#section-2.7";
 
     /// <summary>The offering id for an organisation's idempotency key: a repeated start finds the same instance.</summary>
     public static string OfferingIdFor(string organisation, string idempotencyKey) =>
@@ -80,10 +84,19 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         }
 
         var offeringId = OfferingIdFor(organisation, idempotencyKey);
-        // A Pending instance may have lost its start message: starting it again re-sends it (the client does).
-        if (await client.GetInstanceAsync(offeringId, cancellationToken: cancellationToken) is { RuntimeStatus: not OrchestrationRuntimeStatus.Pending })
+        // The key's first request is the instance's input, kept with it: a retry must carry the same body.
+        if (await client.GetInstanceAsync(offeringId, getInputsAndOutputs: true, cancellationToken) is { } existing)
         {
-            return CommandResult.Done(offeringId);
+            if (!IsSameStart(existing, terms, window))
+            {
+                return KeyReused(idempotencyKey);
+            }
+
+            // A Pending instance may have lost its start message: starting it again re-sends it (the client does).
+            if (existing.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
+            {
+                return CommandResult.Done(offeringId);
+            }
         }
 
         var errors = (await ValidateAsync(terms, cancellationToken)).ToList();
@@ -107,7 +120,11 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         }
         catch (OrchestrationAlreadyExistsException)
         {
-            // A concurrent retry with the same key won the race: same offering, same answer.
+            // A concurrent request with the same key won the race: same offering, same answer, if it had this body.
+            if (await client.GetInstanceAsync(offeringId, getInputsAndOutputs: true, cancellationToken) is { } winner && !IsSameStart(winner, terms, window))
+            {
+                return KeyReused(idempotencyKey);
+            }
         }
 
         return CommandResult.Done(offeringId);
@@ -247,6 +264,24 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
                 ["offeringSheet"] = new($"{self}/artifacts/{WriteOfferingSheetActivity.MarkdownName}", UriKind.Relative),
             });
     }
+
+    /// <summary>
+    /// Whether a start carries the body of the key's first request. Compared in the canonical JSON of the workflow
+    /// contract (property order, spacing and unknown members of the request do not count); the first body is the
+    /// instance's input, so nothing else needs storing next to the key. An instance without a readable input (none
+    /// stored yet) cannot contradict the request.
+    /// </summary>
+    private static bool IsSameStart(OrchestrationMetadata instance, OfferingTerms terms, int signOffWindowDays) =>
+        instance.ReadInputAs<JointOfferingInput>() is not { } first ||
+        (first.SignOffWindow == TimeSpan.FromDays(signOffWindowDays) &&
+         JsonSerializer.Serialize(first.Terms, WorkflowJson.Options) == JsonSerializer.Serialize(terms, WorkflowJson.Options));
+
+    private static CommandResult KeyReused(string idempotencyKey) =>
+        CommandResult.Refused(
+            StatusCodes.Status422UnprocessableEntity,
+            "Idempotency key already used",
+            $"The idempotency key '{idempotencyKey}' was used for a different request body. Retry with the original body to get its answer, or send a new key for a new offering.",
+            IdempotencyKeyReusedType);
 
     private async Task<CommandResult> RaiseForInitiatorAsync(
         Actor actor, string offeringId, Func<OfferingView, bool> allowed, string eventName, Func<string, object> payload, CancellationToken cancellationToken)
