@@ -20,7 +20,7 @@ internal static partial class WorkflowHostingExtensions
     public static IServiceCollection AddWorkflows(this IServiceCollection services)
     {
         services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
-        services.AddOpenApi();
+        services.AddApiDocumentation();
         services.AddServiceBus();
 
         services.AddSingleton<OfferingData>();
@@ -49,10 +49,12 @@ internal static partial class WorkflowHostingExtensions
         // The API description and its UI are public: they describe shapes, never data.
         // One fixed document route: an unknown document name then gets the app's 404 problem, not a text answer.
         endpoints.MapOpenApi("/openapi/v1.json").AllowAnonymous();
-        endpoints.MapScalarApiReference().AllowAnonymous();
+        // Interactive reference at /scalar/v1 (Development and elsewhere alike: it holds no data); "Authorize" takes a
+        // token from eng/token.sh.
+        endpoints.MapScalarApiReference(o => o.WithTitle("EcosystemFlows API").AddPreferredSecuritySchemes([ApiDocumentation.BearerScheme])).AllowAnonymous();
         endpoints.MapPartnersApi();
         endpoints.MapJointOfferingApi();
-        endpoints.MapDurableManagementApi().RequireAuthorization(Roles.Operator);
+        endpoints.MapDurableManagementApi().RequireAuthorization(Roles.Operator).WithPipelineProblems();
         return endpoints;
     }
 

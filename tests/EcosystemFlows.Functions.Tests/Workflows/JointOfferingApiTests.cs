@@ -318,6 +318,42 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
         Assert.Equal("No offering 'off-nope' visible to you.", await DetailAsync(offering, HttpStatusCode.NotFound));
     }
 
+    [Theory]
+    [InlineData("/api/offerings", "post", "202 400 401 403 413 415 422 429 503")]
+    [InlineData("/api/offerings", "get", "200 400 401 403 429 503")]
+    [InlineData("/api/offerings/{offeringId}", "get", "200 401 403 404 429 503")]
+    [InlineData("/api/offerings/{offeringId}/signoffs/{gateId}", "post", "202 400 401 403 404 409 413 415 429 503")]
+    [InlineData("/api/offerings/{offeringId}/cancel", "post", "202 400 401 403 404 409 413 415 429 503")]
+    [InlineData("/api/offerings/{offeringId}/amendments", "post", "202 400 401 403 404 409 413 415 429 503")]
+    [InlineData("/api/offerings/{offeringId}/retire", "post", "202 400 401 403 404 409 413 415 429 503")]
+    [InlineData("/api/offerings/{offeringId}/audit", "get", "200 401 403 404 429 503")]
+    [InlineData("/api/offerings/{offeringId}/artifacts/{name}", "get", "200 401 403 404 429 503")]
+    [InlineData("/api/approvals/pending", "get", "200 401 403 429 503")]
+    [InlineData("/api/partners", "post", "201 400 401 403 409 413 415 429 503")]
+    [InlineData("/api/partners/{partnerId}", "put", "200 400 401 403 404 413 415 429 503")]
+    [InlineData("/api/partners/{partnerId}", "get", "200 401 403 404 429 503")]
+    [InlineData("/webhooks/durabletask/instances/{instanceId}", "get", "401 403 429 503")]
+    public async Task OpenApi_Operation_NeedsBearerAndListsEveryStatusWithProblemDetails(string path, string method, string statuses)
+    {
+        using var document = JsonDocument.Parse(await _app.CreateClient().GetStringAsync("/openapi/v1.json"));
+
+        var scheme = document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
+        var operation = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method);
+        var responses = operation.GetProperty("responses");
+
+        Assert.Equal("http", scheme.GetProperty("type").GetString());
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        Assert.Contains(operation.GetProperty("security").EnumerateArray(), r => r.TryGetProperty("Bearer", out _));
+        foreach (var status in statuses.Split(' '))
+        {
+            Assert.True(responses.TryGetProperty(status, out var response), $"{method} {path} does not list {status}");
+            if (status[0] is '4' or '5')
+            {
+                Assert.True(response.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{method} {path} {status} is not problem details");
+            }
+        }
+    }
+
     [Fact]
     public async Task ManagementApi_IsOperatorOnly()
     {
