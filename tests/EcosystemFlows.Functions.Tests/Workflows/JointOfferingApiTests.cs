@@ -130,6 +130,23 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
         Assert.Equal("offering.launched", audit![^1].GetProperty("action").GetString());
     }
 
+    [Fact(Skip = "Needs the orchestrator to carry the round's gates into LiveOffering.Gates at ContinueAsNew (JointOffering.Orchestration.cs is being ported; see LiveOffering).")]
+    public async Task Launched_View_KeepsWhoSignedEachGate()
+    {
+        var alice = Client("alice", "contoso", Roles.Partner, Roles.Approver);
+        var id = await StartedOfferingAsync(alice);
+        var signers = new[] { ("alice", "contoso", "member-contoso"), ("grace", "northwind", "member-northwind"), ("dan", "fabrikam", "member-fabrikam"), ("carol", "contoso", "sponsor"), ("ivan", "contoso", "legal") };
+        foreach (var (user, org, gate) in signers)
+        {
+            using var decided = await SignOffAsync(Client(user, org, Roles.Approver), id, gate, true, Examples.Terms().TermsHash);
+            Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
+        }
+
+        var launched = await WaitForStageAsync(alice, id, OfferingStage.Launched);
+
+        Assert.Equal(signers.Select(s => (s.Item3, "Approved", s.Item1)).Order(), launched.Gates.Select(g => (g.GateId, g.State, g.DecidedBy!)).Order());
+    }
+
     [Fact]
     public async Task Amend_TermsAlreadyInForce_Is409AndStartsNoRound()
     {

@@ -44,4 +44,39 @@ public sealed class OfferingCommandsTests
             c => c.ScheduleNewOrchestrationInstanceAsync(nameof(JointOfferingOrchestrator), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()),
             Times.Exactly(starts));
     }
+
+    [Fact]
+    public async Task LoadForMemberAsync_LiveOffering_ShowsTheDecidedGatesOfTheTermsInForce()
+    {
+        // Arrange: a launched instance, continued as new; its custom status has no gates, its input the ones that signed.
+        var terms = Examples.Terms();
+        GateState[] signed =
+        [
+            new("member-contoso", Domain.Offerings.GateKind.MemberApproval, ["alice"], "Approved", "alice", new DateTime(2026, 12, 1, 9, 0, 0, DateTimeKind.Utc), "ok"),
+            new("sponsor", Domain.Offerings.GateKind.ExecutiveSponsor, ["carol"], "Approved", "carol", new DateTime(2026, 12, 2, 9, 0, 0, DateTimeKind.Utc), null),
+        ];
+        const string id = "off-live";
+        var client = new Mock<DurableTaskClient>();
+        client.Setup(c => c.GetInstanceAsync(id, It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new OrchestrationMetadata
+            {
+                Name = nameof(JointOfferingOrchestrator),
+                InstanceId = id,
+                Version = "1.0",
+                RuntimeStatus = OrchestrationRuntimeStatus.Running,
+                SerializedInput = JsonDataConverter.Default.Serialize(new JointOfferingInput(id, "contoso", "alice", terms, TimeSpan.FromDays(10), new LiveOffering(terms, "SKU-1", 12, 0, signed))),
+                SerializedCustomStatus = JsonDataConverter.Default.Serialize(new OfferingStatus(OfferingStage.Launched, terms.TermsHash, [], null, false, "SKU-1", id, null)),
+            });
+        var ports = new InMemoryPorts();
+        var commands = new OfferingCommands(client.Object, ports, ports, TimeProvider.System);
+
+        // Act
+        var view = await commands.LoadForMemberAsync(new Actor("grace", "northwind", [Roles.Partner]), id, CancellationToken.None);
+
+        // Assert
+        Assert.Equal(OfferingStage.Launched, view!.Stage);
+        Assert.Equal(
+            signed.Select(g => (g.GateId, g.Kind, g.State, g.DecidedBy, g.DecidedAt, g.Comment, string.Join(",", g.Approvers))),
+            view.Gates.Select(g => (g.GateId, g.Kind, g.State, g.DecidedBy, g.DecidedAt, g.Comment, string.Join(",", g.Approvers))));
+    }
 }

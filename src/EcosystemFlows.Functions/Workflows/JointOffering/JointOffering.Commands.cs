@@ -252,7 +252,8 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
             result?.Stage ?? status.Stage,
             status.TermsHash,
             terms,
-            status.Gates,
+            // Live (launched, amending, retired): who signed the terms in force; the live instance's status has no gates.
+            input.Live is { Gates: { } inForce } ? inForce : status.Gates,
             status.Deadline,
             status.Escalated,
             result?.SkuCode ?? status.SkuCode ?? input.Live?.SkuCode,
