@@ -19,7 +19,8 @@ dotnet build src/EcosystemFlows.Functions -c Release -nologo -v quiet
 dotnet build eng/demo -c Release -nologo -v quiet
 
 url="${ECOFLOWS_URL:-http://localhost:7071}"
-dotnet run --project src/EcosystemFlows.Functions -c Release --no-build -- --urls "$url" &
+# Development: a local run on the emulators (development token issuer, sample settings), not a production host.
+ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" dotnet run --project src/EcosystemFlows.Functions -c Release --no-build -- --urls "$url" &
 app=$!
 trap 'kill "$app" 2>/dev/null || true; wait "$app" 2>/dev/null || true' INT TERM
 

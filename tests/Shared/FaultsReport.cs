@@ -7,15 +7,35 @@ using System.Text.Json.Nodes;
 namespace EcosystemFlows.Tests.Shared;
 
 /// <summary>
-/// Records security fuzz counts in <c>bench/results/faults.json</c> under the top-level key
-/// <c>security</c>: read-modify-write of that key only (the fault suite owns <c>faults</c>), under an
-/// exclusive file lock so two writers cannot lose each other's keys.
+/// Records security fuzz counts under the top-level key <c>security</c> of a <c>faults.json</c>:
+/// read-modify-write of that key only (the fault suite owns <c>faults</c>), under an exclusive file lock so
+/// two writers cannot lose each other's keys. A test run writes <c>.local/results/faults.json</c> (or under
+/// <c>ECOFLOWS_LOCAL_DIR</c>); only a run recorded on purpose, with <see cref="RecordVariable"/><c>=1</c>,
+/// writes the committed <c>bench/results/faults.json</c> (bench/README.md), so running the tests never
+/// changes a tracked file.
 /// </summary>
 internal static class FaultsReport
 {
-    public static void WriteSecurity(string name, JsonObject counts)
+    /// <summary>Set to <c>1</c> to record a measured run into the committed results.</summary>
+    public const string RecordVariable = "ECOFLOWS_RECORD_RESULTS";
+
+    public static void WriteSecurity(string name, JsonObject counts) => WriteSecurity(ResultsPath(), name, counts);
+
+    /// <summary>Where <see cref="WriteSecurity(string, JsonObject)"/> writes, per <see cref="RecordVariable"/>.</summary>
+    public static string ResultsPath()
     {
-        var path = Path.Combine(RepositoryRoot(), "bench", "results", "faults.json");
+        var root = RepositoryRoot();
+        if (Environment.GetEnvironmentVariable(RecordVariable) == "1")
+        {
+            return Path.Combine(root, "bench", "results", "faults.json");
+        }
+
+        var local = Environment.GetEnvironmentVariable("ECOFLOWS_LOCAL_DIR") is { Length: > 0 } dir ? dir : Path.Combine(root, ".local");
+        return Path.Combine(local, "results", "faults.json");
+    }
+
+    public static void WriteSecurity(string path, string name, JsonObject counts)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         for (var attempt = 0; ; attempt++)
         {
@@ -45,7 +65,7 @@ internal static class FaultsReport
         }
     }
 
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EcosystemFlows.sln")))

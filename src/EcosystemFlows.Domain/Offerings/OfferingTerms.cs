@@ -45,7 +45,11 @@ public sealed record Member(string PartnerId, MemberRole Role, IReadOnlyList<str
 /// </summary>
 public sealed record SupportPlan(string L1Owner, string L2Owner, string L3Owner)
 {
-    /// <summary>The owner of each tier, in escalation order.</summary>
+    /// <summary>
+    /// The owner of each tier, in escalation order. Derived from the three owners, so never serialized: it is not
+    /// part of the contract (a value tuple has no JSON shape; it came out as <c>[{},{},{}]</c>).
+    /// </summary>
+    [JsonIgnore]
     public IReadOnlyList<(SupportTier Tier, string Owner)> EscalationPath =>
         [(SupportTier.L1, L1Owner), (SupportTier.L2, L2Owner), (SupportTier.L3, L3Owner)];
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using EcosystemFlows.Azure.Cosmos;
 using EcosystemFlows.Azure.Offerings;
 using EcosystemFlows.Azure.ServiceBus;
@@ -20,8 +19,8 @@ internal static partial class WorkflowHostingExtensions
 {
     public static IServiceCollection AddWorkflows(this IServiceCollection services)
     {
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
+        services.AddApiDocumentation();
         services.AddServiceBus();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -46,10 +45,12 @@ internal static partial class WorkflowHostingExtensions
         // The API description and its UI are public: they describe shapes, never data.
         // One fixed document route: an unknown document name then gets the app's 404 problem, not a text answer.
         endpoints.MapOpenApi("/openapi/v1.json").AllowAnonymous();
-        endpoints.MapScalarApiReference().AllowAnonymous();
+        // Interactive reference at /scalar/v1 (Development and elsewhere alike: it holds no data); "Authorize" takes a
+        // token from eng/token.sh.
+        endpoints.MapScalarApiReference(o => o.WithTitle("EcosystemFlows API").AddPreferredSecuritySchemes([ApiDocumentation.BearerScheme])).AllowAnonymous();
         endpoints.MapPartnersApi();
         endpoints.MapJointOfferingApi();
-        endpoints.MapDurableManagementApi().RequireAuthorization(Roles.Operator);
+        endpoints.MapDurableManagementApi().RequireAuthorization(Roles.Operator).WithPipelineProblems();
         return endpoints;
     }
 

@@ -25,10 +25,13 @@ public static class PartnersApi
 
     public static IEndpointRouteBuilder MapPartnersApi(this IEndpointRouteBuilder endpoints)
     {
-        var partners = endpoints.MapGroup("/api/partners").WithTags("Partners");
-        partners.MapPost("/", RegisterAsync).RequireAuthorization(ReadPolicy);
-        partners.MapPut("/{partnerId}", UpdateAsync).RequireAuthorization(ReadPolicy);
-        partners.MapGet("/{partnerId}", GetAsync).RequireAuthorization(ReadPolicy);
+        var partners = endpoints.MapGroup("/api/partners").WithTags("Partners").WithPipelineProblems();
+        partners.MapPost("/", RegisterAsync).RequireAuthorization(ReadPolicy)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        partners.MapPut("/{partnerId}", UpdateAsync).RequireAuthorization(ReadPolicy)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        partners.MapGet("/{partnerId}", GetAsync).RequireAuthorization(ReadPolicy)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         partners.MapGet("/", ListAsync).RequireAuthorization(ReadPolicy);
         return endpoints;
     }

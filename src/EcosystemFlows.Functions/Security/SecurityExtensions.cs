@@ -33,6 +33,7 @@ internal static class SecurityExtensions
     {
         services.AddValidatedOptions<AuthOptions>(AuthOptions.SectionName);
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        RemoveDataProtectionWarmUp(services);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
         // Deny by default: an endpoint without its own rule still needs an authenticated caller.
@@ -43,6 +44,23 @@ internal static class SecurityExtensions
             .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator))
             .AddPolicy(Roles.Integration, p => p.RequireRole(Roles.Integration));
         return services;
+    }
+
+    /// <summary>
+    /// AddAuthentication registers data protection (for cookie and OpenID Connect handlers) with a hosted service that
+    /// creates and loads its key ring at start: keys written unencrypted to ~/.aspnet/DataProtection-Keys ("No XML
+    /// encryptor configured") or, in Azure, to a file share. JWT bearer, our only scheme, protects nothing, so the key
+    /// ring is not warmed up. Something that did use data protection would still get it, and create the key ring on
+    /// first use (then it needs PersistKeysTo…/ProtectKeysWith… here). The type is internal, hence the name;
+    /// HostingEnvironmentTests fails if it stops matching.
+    /// </summary>
+    private static void RemoveDataProtectionWarmUp(IServiceCollection services)
+    {
+        foreach (var warmUp in services.Where(d => d.ServiceType == typeof(IHostedService) &&
+            d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService").ToList())
+        {
+            services.Remove(warmUp);
+        }
     }
 
     private static void Configure(JwtBearerOptions jwt, AuthOptions auth)

@@ -23,7 +23,8 @@ namespace EcosystemFlows.Functions.Tests.Hosting;
 /// </summary>
 internal sealed class AppFactory(
     IDictionary<string, string?>? overrides = null,
-    Action<IServiceCollection>? replaceServices = null) : WebApplicationFactory<Program>
+    Action<IServiceCollection>? replaceServices = null,
+    string environment = "Testing") : WebApplicationFactory<Program>
 {
     public static Dictionary<string, string?> ValidSettings() => new()
     {
@@ -48,7 +49,7 @@ internal sealed class AppFactory(
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(environment);
         var settings = ValidSettings();
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

@@ -81,6 +81,33 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_SameKeyDifferentBody_Is422ProblemAndTheFirstStands()
+    {
+        var client = Client("alice", "contoso", Roles.Partner);
+        var terms = Examples.Terms();
+
+        using var first = await StartAsync(client, terms, "reused");
+        using var otherTerms = await StartAsync(client, terms with { Name = "Something else" }, "reused");
+        using var otherWindow = await StartAsync(client, terms, "reused", signOffWindowDays: 30);
+        using var sameAgain = await StartAsync(client, terms, "reused");
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var firstId = (await first.Content.ReadFromJsonAsync<OfferingAccepted>(Json))!.OfferingId;
+        foreach (var refused in new[] { otherTerms, otherWindow })
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+            Assert.Equal("https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header#section-2.7", problem.RootElement.GetProperty("type").GetString());
+            Assert.Equal("Idempotency key already used", problem.RootElement.GetProperty("title").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, sameAgain.StatusCode);
+        Assert.Equal(firstId, (await sameAgain.Content.ReadFromJsonAsync<OfferingAccepted>(Json))!.OfferingId);
+        Assert.Equal(terms.Name, (await WaitForStageAsync(client, firstId, OfferingStage.AwaitingSignOffs)).Terms.Name);
+    }
+
+    [Fact]
     public async Task SignOffs_OverHttp_LaunchTheOfferingWithArtefactAndAudit()
     {
         var alice = Client("alice", "contoso", Roles.Partner, Roles.Approver);
@@ -101,6 +128,23 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
         Assert.Contains(launched.SkuCode, await sheet.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var audit = await alice.GetFromJsonAsync<List<JsonElement>>($"/api/offerings/{id}/audit", Json);
         Assert.Equal("offering.launched", audit![^1].GetProperty("action").GetString());
+    }
+
+    [Fact]
+    public async Task Launched_View_KeepsWhoSignedEachGate()
+    {
+        var alice = Client("alice", "contoso", Roles.Partner, Roles.Approver);
+        var id = await StartedOfferingAsync(alice);
+        var signers = new[] { ("alice", "contoso", "member-contoso"), ("grace", "northwind", "member-northwind"), ("dan", "fabrikam", "member-fabrikam"), ("carol", "contoso", "sponsor"), ("ivan", "contoso", "legal") };
+        foreach (var (user, org, gate) in signers)
+        {
+            using var decided = await SignOffAsync(Client(user, org, Roles.Approver), id, gate, true, Examples.Terms().TermsHash);
+            Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
+        }
+
+        var launched = await WaitForStageAsync(alice, id, OfferingStage.Launched);
+
+        Assert.Equal(signers.Select(s => (s.Item3, "Approved", s.Item1)).Order(), launched.Gates.Select(g => (g.GateId, g.State, g.DecidedBy!)).Order());
     }
 
     [Fact]
@@ -243,6 +287,91 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Offering_SupportPlan_IsItsThreeOwnersInViewListAndOpenApi()
+    {
+        var alice = Client("alice", "contoso", Roles.Partner);
+        var id = await StartedOfferingAsync(alice);
+
+        var view = await alice.GetFromJsonAsync<JsonElement>($"/api/offerings/{id}", Json);
+        var list = await alice.GetFromJsonAsync<JsonElement>("/api/offerings", Json);
+        var openApi = await _app.CreateClient().GetStringAsync("/openapi/v1.json");
+
+        string[] owners = ["l1Owner", "l2Owner", "l3Owner"];
+        Assert.Equal(owners, view.GetProperty("terms").GetProperty("supportPlan").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var listed = list.GetProperty("items").EnumerateArray().Single(o => o.GetProperty("offeringId").GetString() == id);
+        Assert.Equal(owners, listed.GetProperty("terms").GetProperty("supportPlan").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("ValueTuple", openApi, StringComparison.Ordinal);
+        Assert.DoesNotContain("escalationPath", openApi, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ManagementApi_CustomStatusAndInput_UseTheApisEnumStrings()
+    {
+        var id = await StartedOfferingAsync(Client("alice", "contoso", Roles.Partner));
+
+        var status = await Client("olivia", null, Roles.Operator).GetFromJsonAsync<JsonElement>($"/webhooks/durabletask/instances/{id}", Json);
+
+        var custom = status.GetProperty("customStatus");
+        Assert.Equal("AwaitingSignOffs", custom.GetProperty("stage").GetString());
+        Assert.Contains(custom.GetProperty("gates").EnumerateArray(), g => g.GetProperty("kind").GetString() == "MemberApproval");
+        Assert.Equal("Lead", status.GetProperty("input").GetProperty("terms").GetProperty("members")[0].GetProperty("role").GetString());
+    }
+
+    [Fact]
+    public async Task NotFound_NamesWhatWasNotFound()
+    {
+        var alice = Client("alice", "contoso", Roles.Partner);
+        var id = await StartedOfferingAsync(alice);
+        var hash = Examples.Terms().TermsHash;
+
+        using var artefact = await alice.GetAsync($"/api/offerings/{id}/artifacts/nope.txt");
+        using var otherGate = await SignOffAsync(Client("dan", "fabrikam", Roles.Approver), id, "sponsor", true, hash);
+        using var noGateAtAll = await SignOffAsync(Client("mallory", "fabrikam", Roles.Approver), id, "sponsor", true, hash);
+        using var offering = await alice.GetAsync("/api/offerings/off-nope");
+
+        Assert.Equal($"Offering '{id}' has no artefact 'nope.txt'.", await DetailAsync(artefact, HttpStatusCode.NotFound));
+        Assert.Equal($"Offering '{id}' has no gate 'sponsor' assigned to you.", await DetailAsync(otherGate, HttpStatusCode.NotFound));
+        Assert.Equal($"No offering '{id}' visible to you.", await DetailAsync(noGateAtAll, HttpStatusCode.NotFound));
+        Assert.Equal("No offering 'off-nope' visible to you.", await DetailAsync(offering, HttpStatusCode.NotFound));
+    }
+
+    [Theory]
+    [InlineData("/api/offerings", "post", "202 400 401 403 413 415 422 429 503")]
+    [InlineData("/api/offerings", "get", "200 400 401 403 429 503")]
+    [InlineData("/api/offerings/{offeringId}", "get", "200 401 403 404 429 503")]
+    [InlineData("/api/offerings/{offeringId}/signoffs/{gateId}", "post", "202 400 401 403 404 409 413 415 429 503")]
+    [InlineData("/api/offerings/{offeringId}/cancel", "post", "202 400 401 403 404 409 413 415 429 503")]
+    [InlineData("/api/offerings/{offeringId}/amendments", "post", "202 400 401 403 404 409 413 415 429 503")]
+    [InlineData("/api/offerings/{offeringId}/retire", "post", "202 400 401 403 404 409 413 415 429 503")]
+    [InlineData("/api/offerings/{offeringId}/audit", "get", "200 401 403 404 429 503")]
+    [InlineData("/api/offerings/{offeringId}/artifacts/{name}", "get", "200 401 403 404 429 503")]
+    [InlineData("/api/approvals/pending", "get", "200 401 403 429 503")]
+    [InlineData("/api/partners", "post", "201 400 401 403 409 413 415 429 503")]
+    [InlineData("/api/partners/{partnerId}", "put", "200 400 401 403 404 413 415 429 503")]
+    [InlineData("/api/partners/{partnerId}", "get", "200 401 403 404 429 503")]
+    [InlineData("/webhooks/durabletask/instances/{instanceId}", "get", "401 403 429 503")]
+    public async Task OpenApi_Operation_NeedsBearerAndListsEveryStatusWithProblemDetails(string path, string method, string statuses)
+    {
+        using var document = JsonDocument.Parse(await _app.CreateClient().GetStringAsync("/openapi/v1.json"));
+
+        var scheme = document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
+        var operation = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method);
+        var responses = operation.GetProperty("responses");
+
+        Assert.Equal("http", scheme.GetProperty("type").GetString());
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        Assert.Contains(operation.GetProperty("security").EnumerateArray(), r => r.TryGetProperty("Bearer", out _));
+        foreach (var status in statuses.Split(' '))
+        {
+            Assert.True(responses.TryGetProperty(status, out var response), $"{method} {path} does not list {status}");
+            if (status[0] is '4' or '5')
+            {
+                Assert.True(response.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{method} {path} {status} is not problem details");
+            }
+        }
+    }
+
+    [Fact]
     public async Task ManagementApi_IsOperatorOnly()
     {
         using var partner = await Client("alice", "contoso", Roles.Partner).GetAsync("/webhooks/durabletask/instances");
@@ -252,6 +381,13 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, op.StatusCode);
     }
 
+    private static async Task<string?> DetailAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return problem.RootElement.GetProperty("detail").GetString();
+    }
+
     private HttpClient Client(string user, string? org, params string[] roles)
     {
         var client = _app.CreateClient();
@@ -259,9 +395,9 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
         return client;
     }
 
-    private static async Task<HttpResponseMessage> StartAsync(HttpClient client, OfferingTerms terms, string key)
+    private static async Task<HttpResponseMessage> StartAsync(HttpClient client, OfferingTerms terms, string key, int signOffWindowDays = 10)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/offerings") { Content = JsonContent.Create(new StartOfferingRequest(terms, 10), options: Json) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/offerings") { Content = JsonContent.Create(new StartOfferingRequest(terms, signOffWindowDays), options: Json) };
         request.Headers.Add(JointOfferingApi.IdempotencyKeyHeader, key);
         return await client.SendAsync(request);
     }

@@ -417,6 +417,7 @@ public sealed class JointOfferingTests : IAsyncLifetime
             ? throw new InvalidOperationException($"{OfferingId} failed: {failed.FailureDetails?.ErrorMessage}")
             : false;
 
+    /// <summary>Approves every pending gate of the round, then waits until the offering runs on the approved terms (or ended).</summary>
     private async Task ApproveAllAsync(string instanceId, string? termsHash = null)
     {
         var hash = termsHash ?? Examples.Terms().TermsHash;
@@ -424,6 +425,12 @@ public sealed class JointOfferingTests : IAsyncLifetime
         {
             await RaiseAsync(instanceId, new SignOffDecision(gate.GateId, gate.Approvers[0], true, "ok", hash));
         }
+
+        await WaitForAsync(
+            async () => await _host.Client.GetInstanceAsync(OfferingId, true) is { } offering
+                && (offering.IsCompleted || offering.ReadCustomStatusAs<OfferingStatus>() is { Stage: OfferingStage.Launched } status && status.TermsHash == hash),
+            TimeSpan.FromSeconds(30));
+        await SettleAsync();
     }
 
     /// <summary>Waits until the offering's audit trail and status have not changed for a while (no fake clock to drain).</summary>

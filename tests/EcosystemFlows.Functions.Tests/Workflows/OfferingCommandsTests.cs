@@ -1,8 +1,9 @@
 using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.Functions.Security;
+using EcosystemFlows.Functions.Workflows;
+using EcosystemFlows.Functions.Workflows.JointOffering;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using EcosystemFlows.Functions.Security;
-using EcosystemFlows.Functions.Workflows.JointOffering;
 using Moq;
 
 namespace EcosystemFlows.Functions.Tests.Workflows;
@@ -24,7 +25,12 @@ public sealed class OfferingCommandsTests
 
         var client = new Mock<DurableTaskClient>("test") { CallBase = true };
         client.Setup(c => c.GetInstancesAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((string id, bool _, CancellationToken _) => new OrchestrationMetadata(nameof(JointOfferingOrchestrator), id) { RuntimeStatus = status });
+            .ReturnsAsync((string id, bool _, CancellationToken _) => new OrchestrationMetadata(nameof(JointOfferingOrchestrator), id)
+            {
+                RuntimeStatus = status,
+                SerializedInput = WorkflowJson.Converter.Serialize(new JointOfferingInput(id, "contoso", "alice", Examples.Terms(), TimeSpan.FromDays(30))),
+                DataConverter = WorkflowJson.Converter,
+            });
         client.Setup(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new global::DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException($"x is {status}"));
         var commands = new OfferingCommands(client.Object, ports, ports, TimeProvider.System);
@@ -37,5 +43,38 @@ public sealed class OfferingCommandsTests
         client.Verify(
             c => c.ScheduleNewOrchestrationInstanceAsync(It.Is<TaskName>(n => n.Name == nameof(JointOfferingOrchestrator)), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()),
             Times.Exactly(starts));
+    }
+
+    [Fact]
+    public async Task LoadForMemberAsync_LiveOffering_ShowsTheDecidedGatesOfTheTermsInForce()
+    {
+        // Arrange: a launched instance, continued as new; its custom status has no gates, its input the ones that signed.
+        var terms = Examples.Terms();
+        GateState[] signed =
+        [
+            new("member-contoso", Domain.Offerings.GateKind.MemberApproval, ["alice"], "Approved", "alice", new DateTime(2026, 12, 1, 9, 0, 0, DateTimeKind.Utc), "ok"),
+            new("sponsor", Domain.Offerings.GateKind.ExecutiveSponsor, ["carol"], "Approved", "carol", new DateTime(2026, 12, 2, 9, 0, 0, DateTimeKind.Utc), null),
+        ];
+        const string id = "off-live";
+        var client = new Mock<DurableTaskClient>("test") { CallBase = true };
+        client.Setup(c => c.GetInstancesAsync(id, It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new OrchestrationMetadata(nameof(JointOfferingOrchestrator), id)
+            {
+                RuntimeStatus = OrchestrationRuntimeStatus.Running,
+                SerializedInput = WorkflowJson.Converter.Serialize(new JointOfferingInput(id, "contoso", "alice", terms, TimeSpan.FromDays(10), new LiveOffering(terms, "SKU-1", 12, 0, signed))),
+                SerializedCustomStatus = WorkflowJson.Converter.Serialize(new OfferingStatus(OfferingStage.Launched, terms.TermsHash, [], null, false, "SKU-1", id, null)),
+                DataConverter = WorkflowJson.Converter,
+            });
+        var ports = new InMemoryPorts();
+        var commands = new OfferingCommands(client.Object, ports, ports, TimeProvider.System);
+
+        // Act
+        var view = await commands.LoadForMemberAsync(new Actor("grace", "northwind", [Roles.Partner]), id, CancellationToken.None);
+
+        // Assert
+        Assert.Equal(OfferingStage.Launched, view!.Stage);
+        Assert.Equal(
+            signed.Select(g => (g.GateId, g.Kind, g.State, g.DecidedBy, g.DecidedAt, g.Comment, string.Join(",", g.Approvers))),
+            view.Gates.Select(g => (g.GateId, g.Kind, g.State, g.DecidedBy, g.DecidedAt, g.Comment, string.Join(",", g.Approvers))));
     }
 }

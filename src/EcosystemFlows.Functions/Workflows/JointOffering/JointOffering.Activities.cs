@@ -222,7 +222,7 @@ public sealed class WriteOfferingSheetActivity(IArtifactStore artifacts) : TaskA
     public const string JsonName = "offering-sheet.json";
     public const string MarkdownName = "offering-sheet.md";
 
-    private static readonly JsonSerializerOptions SheetJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions SheetJson = new(WorkflowJson.Options) { WriteIndented = true };
 
     /// <inheritdoc />
     public override async Task<bool> RunAsync(TaskActivityContext context, WriteOfferingSheetInput input)

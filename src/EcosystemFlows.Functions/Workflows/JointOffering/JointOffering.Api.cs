@@ -52,17 +52,28 @@ public static class JointOfferingApi
 
     public static IEndpointRouteBuilder MapJointOfferingApi(this IEndpointRouteBuilder endpoints)
     {
-        var offerings = endpoints.MapGroup("/api/offerings").WithTags("Offerings");
-        offerings.MapPost("/", StartAsync).RequireAuthorization(Roles.Partner);
+        // The pipeline's problems (401, 403, 429, 503; 400, 413, 415 with a body) come from WithPipelineProblems; each
+        // endpoint declares its own beyond its typed results.
+        var offerings = endpoints.MapGroup("/api/offerings").WithTags("Offerings").WithPipelineProblems();
+        offerings.MapPost("/", StartAsync).RequireAuthorization(Roles.Partner)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         offerings.MapGet("/", ListAsync).RequireAuthorization(Roles.Partner);
-        offerings.MapGet("/{offeringId}", GetAsync).RequireAuthorization(Roles.Partner);
-        offerings.MapPost("/{offeringId}/signoffs/{gateId}", SignOffAsync).RequireAuthorization(Roles.Approver);
-        offerings.MapPost("/{offeringId}/cancel", CancelAsync).RequireAuthorization(Roles.Partner);
-        offerings.MapPost("/{offeringId}/amendments", AmendAsync).RequireAuthorization(Roles.Partner);
-        offerings.MapPost("/{offeringId}/retire", RetireAsync).RequireAuthorization(Roles.Partner);
-        offerings.MapGet("/{offeringId}/audit", AuditAsync).RequireAuthorization(Roles.Partner);
-        offerings.MapGet("/{offeringId}/artifacts/{name}", ArtifactAsync).RequireAuthorization(Roles.Partner);
-        endpoints.MapGet("/api/approvals/pending", PendingAsync).RequireAuthorization(Roles.Approver).WithTags("Approvals");
+        offerings.MapGet("/{offeringId}", GetAsync).RequireAuthorization(Roles.Partner)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        offerings.MapPost("/{offeringId}/signoffs/{gateId}", SignOffAsync).RequireAuthorization(Roles.Approver)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        offerings.MapPost("/{offeringId}/cancel", CancelAsync).RequireAuthorization(Roles.Partner)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        offerings.MapPost("/{offeringId}/amendments", AmendAsync).RequireAuthorization(Roles.Partner)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        offerings.MapPost("/{offeringId}/retire", RetireAsync).RequireAuthorization(Roles.Partner)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        offerings.MapGet("/{offeringId}/audit", AuditAsync).RequireAuthorization(Roles.Partner)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        offerings.MapGet("/{offeringId}/artifacts/{name}", ArtifactAsync).RequireAuthorization(Roles.Partner)
+            .Produces(StatusCodes.Status200OK, contentType: "application/json", additionalContentTypes: ["text/markdown"])
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        endpoints.MapGet("/api/approvals/pending", PendingAsync).RequireAuthorization(Roles.Approver).WithTags("Approvals").WithPipelineProblems();
         return endpoints;
     }
 
@@ -151,11 +162,15 @@ public static class JointOfferingApi
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ArtifactAsync(
         string offeringId, string name, ClaimsPrincipal user, OfferingCommands commands, IArtifactStore artifacts, CancellationToken cancellationToken)
     {
-        if (!Identifiers.IsValid(name) ||
-            await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null ||
-            await artifacts.ReadAsync(offeringId, name, cancellationToken) is not { } artifact)
+        if (await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null)
         {
-            return NotFound($"{offeringId}/artifacts/{name}");
+            return NotFound(offeringId);
+        }
+
+        if (!Identifiers.IsValid(name) || await artifacts.ReadAsync(offeringId, name, cancellationToken) is not { } artifact)
+        {
+            // The caller is a member: the offering exists for them, the artefact does not.
+            return TypedResults.Problem($"Offering '{offeringId}' has no artefact '{name}'.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
         }
 
         return TypedResults.File(artifact.Content.ToArray(), artifact.ContentType, name);
@@ -197,8 +212,8 @@ public static class JointOfferingApi
     private static Accepted Accepted(string offeringId) => TypedResults.Accepted(new Uri($"/api/offerings/{offeringId}", UriKind.Relative));
 
     private static ProblemHttpResult Problem(CommandResult result) =>
-        TypedResults.Problem(result.Detail, statusCode: result.Status, title: result.Title);
+        TypedResults.Problem(result.Detail, statusCode: result.Status, title: result.Title, type: result.Type);
 
-    private static ProblemHttpResult NotFound(string what) =>
-        TypedResults.Problem($"No offering '{what}' visible to you.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+    private static ProblemHttpResult NotFound(string offeringId) =>
+        TypedResults.Problem(OfferingCommands.OfferingNotFoundDetail(offeringId), statusCode: StatusCodes.Status404NotFound, title: "Not found");
 }

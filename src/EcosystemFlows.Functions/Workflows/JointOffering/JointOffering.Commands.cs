@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Validation;
@@ -24,7 +25,7 @@ public sealed record Actor(string UserId, string? Organisation, IReadOnlyList<st
 /// What a command came to: 202 with the offering id, or a refusal with an HTTP status, a title and
 /// either field errors or a detail. HTTP answers it as problem details; Service Bus dead-letters it.
 /// </summary>
-public sealed record CommandResult(int Status, string? OfferingId, string? Title = null, string? Detail = null, IReadOnlyList<DomainError>? Errors = null)
+public sealed record CommandResult(int Status, string? OfferingId, string? Title = null, string? Detail = null, IReadOnlyList<DomainError>? Errors = null, string? Type = null)
 {
     public bool Accepted => Status == StatusCodes.Status202Accepted;
 
@@ -33,7 +34,7 @@ public sealed record CommandResult(int Status, string? OfferingId, string? Title
     public static CommandResult Invalid(string title, IReadOnlyList<DomainError> errors) =>
         new(StatusCodes.Status400BadRequest, null, title, string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")), errors);
 
-    public static CommandResult Refused(int status, string title, string detail) => new(status, null, title, detail);
+    public static CommandResult Refused(int status, string title, string detail, string? type = null) => new(status, null, title, detail, Type: type);
 }
 
 /// <summary>
@@ -51,6 +52,9 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
 
     /// <summary>Longest terms hash accepted (a real one is far shorter).</summary>
     public const int MaxTermsHashLength = 128;
+
+    /// <summary>Problem type of a reused idempotency key: the IETF Idempotency-Key draft's error scenarios.</summary>
+    public const string IdempotencyKeyReusedType = "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header#section-2.7";
 
     /// <summary>The offering id for an organisation's idempotency key: a repeated start finds the same instance.</summary>
     public static string OfferingIdFor(string organisation, string idempotencyKey) =>
@@ -81,10 +85,19 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         }
 
         var offeringId = OfferingIdFor(organisation, idempotencyKey);
-        // A Pending instance may have lost its start message: starting it again re-sends it (the client does).
-        if (await client.GetInstanceAsync(offeringId, cancellation: cancellationToken) is { RuntimeStatus: not OrchestrationRuntimeStatus.Pending })
+        // The key's first request is the instance's input, kept with it: a retry must carry the same body.
+        if (await client.GetInstanceAsync(offeringId, getInputsAndOutputs: true, cancellationToken) is { } existing)
         {
-            return CommandResult.Done(offeringId);
+            if (!IsSameStart(existing, terms, window))
+            {
+                return KeyReused(idempotencyKey);
+            }
+
+            // A Pending instance may have lost its start message: starting it again re-sends it (the client does).
+            if (existing.RuntimeStatus != OrchestrationRuntimeStatus.Pending)
+            {
+                return CommandResult.Done(offeringId);
+            }
         }
 
         var errors = (await ValidateAsync(terms, cancellationToken)).ToList();
@@ -108,7 +121,11 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         }
         catch (global::DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException)
         {
-            // A concurrent retry with the same key won the race: same offering, same answer.
+            // A concurrent request with the same key won the race: same offering, same answer, if it had this body.
+            if (await client.GetInstanceAsync(offeringId, getInputsAndOutputs: true, cancellationToken) is { } winner && !IsSameStart(winner, terms, window))
+            {
+                return KeyReused(idempotencyKey);
+            }
         }
 
         return CommandResult.Done(offeringId);
@@ -137,10 +154,16 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
             : status.SignOffInstanceId == offeringId ? status
             : (await client.GetInstanceAsync(status.SignOffInstanceId, getInputsAndOutputs: true, cancellationToken))?.ReadCustomStatusAs<OfferingStatus>();
         var gate = Identifiers.IsValid(gateId) ? round?.Gates.FirstOrDefault(g => g.GateId == gateId) : null;
-        if (status is null || round is null || gate is null || !gate.Approvers.Contains(actor.UserId, StringComparer.Ordinal))
+        if (status is null || round is null || !round.Gates.Any(g => g.Approvers.Contains(actor.UserId, StringComparer.Ordinal)))
         {
-            // Not assigned to this approver: indistinguishable from absent, so gates do not leak.
-            return NotFound($"{offeringId}/signoffs/{gateId}");
+            // No gate of the offering is assigned to this approver: indistinguishable from absent, so offerings do not leak.
+            return NotFound(offeringId);
+        }
+
+        if (gate is null || !gate.Approvers.Contains(actor.UserId, StringComparer.Ordinal))
+        {
+            // An approver of another gate knows the offering, not this gate: say the gate is what was not found.
+            return CommandResult.Refused(StatusCodes.Status404NotFound, "Not found", $"Offering '{offeringId}' has no gate '{gateId}' assigned to you.");
         }
 
         if (termsHash != round.TermsHash)
@@ -229,7 +252,8 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
             result?.Stage ?? status.Stage,
             status.TermsHash,
             terms,
-            status.Gates,
+            // Live (launched, amending, retired): who signed the terms in force; the live instance's status has no gates.
+            input.Live is { Gates: { } inForce } ? inForce : status.Gates,
             status.Deadline,
             status.Escalated,
             result?.SkuCode ?? status.SkuCode ?? input.Live?.SkuCode,
@@ -241,6 +265,24 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
                 ["offeringSheet"] = new($"{self}/artifacts/{WriteOfferingSheetActivity.MarkdownName}", UriKind.Relative),
             });
     }
+
+    /// <summary>
+    /// Whether a start carries the body of the key's first request. Compared in the canonical JSON of the workflow
+    /// contract (property order, spacing and unknown members of the request do not count); the first body is the
+    /// instance's input, so nothing else needs storing next to the key. An instance without a readable input (none
+    /// stored yet) cannot contradict the request.
+    /// </summary>
+    private static bool IsSameStart(OrchestrationMetadata instance, OfferingTerms terms, int signOffWindowDays) =>
+        instance.ReadInputAs<JointOfferingInput>() is not { } first ||
+        (first.SignOffWindow == TimeSpan.FromDays(signOffWindowDays) &&
+         JsonSerializer.Serialize(first.Terms, WorkflowJson.Options) == JsonSerializer.Serialize(terms, WorkflowJson.Options));
+
+    private static CommandResult KeyReused(string idempotencyKey) =>
+        CommandResult.Refused(
+            StatusCodes.Status422UnprocessableEntity,
+            "Idempotency key already used",
+            $"The idempotency key '{idempotencyKey}' was used for a different request body. Retry with the original body to get its answer, or send a new key for a new offering.",
+            IdempotencyKeyReusedType);
 
     private async Task<CommandResult> RaiseForInitiatorAsync(
         Actor actor, string offeringId, Func<OfferingView, bool> allowed, string eventName, Func<string, object> payload, CancellationToken cancellationToken)
@@ -286,6 +328,9 @@ public sealed class OfferingCommands(DurableTaskClient client, IPartnerDirectory
         stage is OfferingStage.Validating or OfferingStage.VerifyingPartners or OfferingStage.CheckingConflicts
             or OfferingStage.AwaitingSignOffs or OfferingStage.CreatingSku or OfferingStage.AssigningSupport;
 
-    private static CommandResult NotFound(string what) =>
-        CommandResult.Refused(StatusCodes.Status404NotFound, "Not found", $"No offering '{what}' visible to you.");
+    /// <summary>The detail of a 404 for an offering that is missing or not the caller's.</summary>
+    public static string OfferingNotFoundDetail(string offeringId) => $"No offering '{offeringId}' visible to you.";
+
+    private static CommandResult NotFound(string offeringId) =>
+        CommandResult.Refused(StatusCodes.Status404NotFound, "Not found", OfferingNotFoundDetail(offeringId));
 }

@@ -98,7 +98,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         journal.Show(OfferingStage.Launched);
         await journal.RecordAsync("offering.launched", "system", $"{terms.Name} launched as {sku}");
 
-        context.ContinueAsNew(input with { Live = new LiveOffering(terms, sku, journal.Sequence, Amendments: 0) });
+        context.ContinueAsNew(input with { Live = new LiveOffering(terms, sku, journal.Sequence, Amendments: 0, Gates: round.Gates) });
         return new JointOfferingResult(OfferingStage.Launched, sku, null);
     }
 
@@ -134,6 +134,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         var validation = await context.CallActivityAsync<ValidationOutcome>(nameof(ValidateOfferingActivity), new ValidateOfferingInput(input.OfferingId, amendment.Terms), DependencyRetry.Options);
         var accepted = validation.Errors.Count == 0 && amendment.Terms.CatalogId == live.Terms.CatalogId;
         var terms = live.Terms;
+        var gates = live.Gates;
         if (!accepted)
         {
             var reason = validation.Errors.Count > 0
@@ -154,6 +155,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
             if (round.Outcome.Stage == OfferingStage.Launched)
             {
                 terms = amendment.Terms;
+                gates = round.Outcome.Gates;
                 journal.Terms = terms;
                 await context.CallActivityAsync(nameof(WriteOfferingSheetActivity), new WriteOfferingSheetInput(input.OfferingId, terms, live.SkuCode, context.CurrentUtcDateTime), DependencyRetry.Options);
                 journal.Show(OfferingStage.Launched);
@@ -166,7 +168,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
             }
         }
 
-        context.ContinueAsNew(input with { Live = live with { Terms = terms, Sequence = journal.Sequence, Amendments = live.Amendments + 1 } });
+        context.ContinueAsNew(input with { Live = live with { Terms = terms, Sequence = journal.Sequence, Amendments = live.Amendments + 1, Gates = gates } });
         return new JointOfferingResult(OfferingStage.Launched, live.SkuCode, null);
     }
 

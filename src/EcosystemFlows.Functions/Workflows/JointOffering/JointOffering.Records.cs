@@ -32,8 +32,12 @@ public sealed record JointOfferingInput(
     TimeSpan SignOffWindow,
     LiveOffering? Live = null);
 
-/// <summary>The launched state carried across <c>ContinueAsNew</c> while the offering is live.</summary>
-public sealed record LiveOffering(OfferingTerms Terms, string SkuCode, int Sequence, int Amendments);
+/// <summary>
+/// The launched state carried across <c>ContinueAsNew</c> while the offering is live. <paramref name="Gates"/> are the
+/// decided gates of the terms in force (the round that launched or last amended them): a live instance's custom status
+/// has none, so the offering's view shows these. Null in instances continued before it existed.
+/// </summary>
+public sealed record LiveOffering(OfferingTerms Terms, string SkuCode, int Sequence, int Amendments, IReadOnlyList<GateState>? Gates = null);
 
 /// <summary>How the orchestration ended.</summary>
 public sealed record JointOfferingResult(OfferingStage Stage, string? SkuCode, string? Reason);
