@@ -25,6 +25,11 @@ internal static class Codec
         {
             var ttl = (m.ExpiresTicks - m.EnqueuedTicks) / TimeSpan.TicksPerMillisecond;
             message.Header.Ttl = ttl is > 0 and < uint.MaxValue ? (uint)ttl : message.Header.Ttl;
+
+            // Service Bus documents ExpiresAt as enqueued time + TTL; the SDK derives ExpiresAt and TimeToLive from these two.
+            message.Properties ??= new Properties();
+            message.Properties.CreationTime = new DateTime(m.EnqueuedTicks, DateTimeKind.Utc);
+            message.Properties.AbsoluteExpiryTime = new DateTime(m.ExpiresTicks, DateTimeKind.Utc);
         }
 
         message.MessageAnnotations ??= new MessageAnnotations();
