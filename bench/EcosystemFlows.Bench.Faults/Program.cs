@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 
 // The fault suite (issue #8); eng/faults.sh builds, starts isolated services and runs it. Phase 1 measures
 // throughput without faults; phase 2 drives the main workload while the app is SIGKILLed and restarted,
-// RabbitMQ, Azurite and the Cosmos stand-in are killed and restarted, every message is delivered twice and
+// The Service Bus emulator, Azurite and the Cosmos stand-in are killed and restarted, every message is delivered twice and
 // commands race. Then the invariants are checked on the services' end state and written to
 // bench/results/faults.json (key "faults" for the CI profile, "faults_<mode>" for others, so the larger run does not
 // replace it); the exit code is 1 when any invariant is violated.
@@ -62,7 +62,7 @@ using var cosmos = new CosmosClient(Services.CosmosEndpoint.ToString(), Services
 var database = cosmos.GetDatabase($"faults{run}");
 var workload = (Api api) => new Workload(api, run, options.Seed, today, options.StageBound);
 var runs = new List<OfferingRun>();
-var kills = new Dictionary<string, int>(StringComparer.Ordinal) { ["app"] = 0, ["rabbitmq"] = 0, ["azurite"] = 0, ["cosmos"] = 0 };
+var kills = new Dictionary<string, int>(StringComparer.Ordinal) { ["app"] = 0, ["servicebus"] = 0, ["azurite"] = 0, ["cosmos"] = 0 };
 var restarts = new List<double>();
 
 // Phase 1: no faults, no duplicates (throughput baseline).
@@ -175,7 +175,7 @@ async Task InjectAsync(AppHost app, Workload load, int total, CancellationToken 
     var plan = Enumerable.Range(0, options.AppKills).Select(i => (At: (i + 0.2 + (random.NextDouble() * 0.6)) / (options.AppKills + 1), What: "app")).ToList();
     if (options.ServiceKills)
     {
-        plan.AddRange([(0.25, "rabbitmq"), (0.5, "azurite"), (0.75, "cosmos")]);
+        plan.AddRange([(0.25, "servicebus"), (0.5, "azurite"), (0.75, "cosmos")]);
     }
 
     foreach (var (at, what) in plan.OrderBy(p => p.At))

@@ -19,7 +19,7 @@ internal static class LocalServices
 
     public static string ServiceBusConnectionString => Setting(
         "ServiceBus__ConnectionString",
-        "Endpoint=amqp://127.0.0.1:5672/;SharedAccessKeyName=ecoflows;SharedAccessKey=ecoflows-local;UseDevelopmentEmulator=true");
+        $"Endpoint=sb://localhost:{Setting("ECOFLOWS_SERVICEBUS_PORT", "5672")};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;");
 
     /// <summary>The repository root, found from the test assembly's location.</summary>
     public static string RepositoryRoot
