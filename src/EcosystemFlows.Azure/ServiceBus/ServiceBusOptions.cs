@@ -130,8 +130,11 @@ public sealed class ServiceBusOptions : IValidatableObject
         try
         {
             properties = ServiceBusConnectionStringProperties.Parse(connectionString);
-            error = null;
-            return true;
+            // The SDK rewrites any scheme to sb://; an ftp:// or amqp:// endpoint is still a mistake worth naming.
+            error = connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("Endpoint=sb://", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : "Endpoint must be an sb:// address (sb://<namespace> or sb://localhost:<port>)";
+            return error is null;
         }
         catch (FormatException ex)
         {
