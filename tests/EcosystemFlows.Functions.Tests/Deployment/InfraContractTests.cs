@@ -106,14 +106,21 @@ public sealed class InfraContractTests : IClassFixture<InfraContractTests.Compil
     {
         var queue = Assert.Single(_template.Resources("Microsoft.ServiceBus/namespaces/queues"));
         var topic = Assert.Single(_template.Resources("Microsoft.ServiceBus/namespaces/topics"));
-        var localDefinitions = JsonDocument.Parse(File.ReadAllText(Path.Combine(CompiledTemplate.RepositoryRoot, "eng", "emulators", "rabbitmq", "definitions.json")));
+        var local = JsonDocument.Parse(File.ReadAllText(Path.Combine(CompiledTemplate.RepositoryRoot, "eng", "emulators", "servicebus", "Config.json")))
+            .RootElement.GetProperty("UserConfig").GetProperty("Namespaces")[0];
 
         Assert.Contains("'offering-commands'", queue.GetProperty("name").GetString(), StringComparison.Ordinal);
         Assert.True(queue.GetProperty("properties").GetProperty("maxDeliveryCount").GetInt32() > 1);
         Assert.True(queue.GetProperty("properties").GetProperty("deadLetteringOnMessageExpiration").GetBoolean());
         Assert.Contains("'offering-events'", topic.GetProperty("name").GetString(), StringComparison.Ordinal);
-        Assert.Contains(localDefinitions.RootElement.GetProperty("queues").EnumerateArray(), q => q.GetProperty("name").GetString() == "offering-commands");
-        Assert.Contains(localDefinitions.RootElement.GetProperty("exchanges").EnumerateArray(), x => x.GetProperty("name").GetString() == "offering-events");
+        var localQueue = Assert.Single(local.GetProperty("Queues").EnumerateArray(), q => q.GetProperty("Name").GetString() == "offering-commands");
+        Assert.Contains(local.GetProperty("Topics").EnumerateArray(), t => t.GetProperty("Name").GetString() == "offering-events");
+
+        // One max delivery count and lock duration: Azure's, the local emulator's and the app's own.
+        var maxDeliveryCount = queue.GetProperty("properties").GetProperty("maxDeliveryCount").GetInt32();
+        Assert.Equal(maxDeliveryCount, localQueue.GetProperty("Properties").GetProperty("MaxDeliveryCount").GetInt32());
+        Assert.Equal(maxDeliveryCount, new EcosystemFlows.Azure.ServiceBus.ServiceBusOptions().MaxDeliveryCount);
+        Assert.Equal(queue.GetProperty("properties").GetProperty("lockDuration").GetString(), localQueue.GetProperty("Properties").GetProperty("LockDuration").GetString());
     }
 
     [Fact]

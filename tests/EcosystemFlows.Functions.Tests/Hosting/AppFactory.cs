@@ -32,8 +32,8 @@ internal sealed class AppFactory(
         ["Cosmos:AccountKey"] = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==",
         ["Cosmos:DatabaseName"] = "ecosystemflows-tests",
         // Port 1 on loopback: nothing listens, so the AMQP probe fails fast with "connection refused".
-        ["ServiceBus:ConnectionString"] = "Endpoint=amqp://127.0.0.1:1/;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true",
-        ["ServiceBus:ConnectTimeout"] = "00:00:02",
+        ["ServiceBus:ConnectionString"] = "Endpoint=sb://localhost:1;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true;",
+        ["ServiceBus:OperationTimeout"] = "00:00:02",
         ["Auth:Audience"] = "ecosystemflows-tests",
         ["Auth:Issuer"] = "ecosystemflows-tests",
         ["Auth:DevelopmentSigningKey"] = TestSigningKey,
