@@ -52,7 +52,8 @@ public sealed class ServiceBusOptions : IValidatableObject
     /// <summary>
     /// A message whose handler failed is abandoned only after this delay, doubled per delivery (capped at 30 s),
     /// so an outage of a dependency that lasts seconds (a database restarting) does not use up
-    /// <see cref="MaxDeliveryCount"/> within them. The message stays locked meanwhile; zero abandons at once.
+    /// <see cref="MaxDeliveryCount"/> within them. The message stays locked meanwhile, so the wait is also capped at a
+    /// quarter of the lock time left (a 1-minute LockDuration allows about 15 s); zero abandons at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "must be between 0 and 30 seconds")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);

@@ -11,7 +11,8 @@ namespace EcosystemFlows.Azure.ServiceBus;
 /// app's settlement rules in one place: completed when the handler returns; dead-lettered at once with a reason
 /// and description for a <see cref="DeadLetterMessageException"/> or an oversized body; on any other failure
 /// abandoned after a back-off (so a dependency restarting for seconds does not use up the delivery count), and
-/// dead-lettered with the failure as description on the last allowed delivery. A lost lock on settlement is
+/// dead-lettered with the failure as description on the last allowed delivery. The back-off holds the lock for at
+/// most a quarter of the lock time left (see <see cref="BackOff"/>). A lost lock on settlement is
 /// normal: the namespace redelivers the message.
 /// </summary>
 public sealed class ServiceBusProcessor : IAsyncDisposable
@@ -155,7 +156,7 @@ public sealed class ServiceBusProcessor : IAsyncDisposable
             ServiceBusLog.HandlerFailed(_logger, ex, _entity.ToString(), message.MessageId, received.DeliveryCount, _options.MaxDeliveryCount);
             try
             {
-                await Task.Delay(RetryDelay(received.DeliveryCount), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(BackOff(_options.RetryDelay, received.DeliveryCount, message.LockedUntil, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -198,9 +199,30 @@ public sealed class ServiceBusProcessor : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>How long a failed delivery waits before it is abandoned: <see cref="ServiceBusOptions.RetryDelay"/> doubled per delivery, at most 30 s.</summary>
-    private TimeSpan RetryDelay(int deliveryCount) =>
-        TimeSpan.FromTicks(Math.Min(_options.RetryDelay.Ticks << Math.Clamp(deliveryCount - 1, 0, 16), TimeSpan.FromSeconds(30).Ticks));
+    /// <summary>
+    /// How long a failed delivery waits, still locked, before it is abandoned: <see cref="ServiceBusOptions.RetryDelay"/>
+    /// doubled per delivery (at most 30 s), but never more than a quarter of the lock time left.
+    /// </summary>
+    /// <remarks>
+    /// Why wait at all (issue decision): abandoning at once would spend the whole delivery count within
+    /// milliseconds while a dependency restarts, dead-lettering good commands. Why cap by the lock: a wait that
+    /// reaches the lock's expiry loses the lock, so the abandon fails, the message comes back without the app's
+    /// settlement and another instance may already hold it; and a held lock keeps the message from every other
+    /// consumer. A quarter of the remaining lock leaves the abandon ample time and keeps the hold short; with the
+    /// default one-minute lock a back-off is at most about 15 s.
+    /// </remarks>
+    internal static TimeSpan BackOff(TimeSpan retryDelay, int deliveryCount, DateTimeOffset lockedUntil, DateTimeOffset now)
+    {
+        var wanted = Math.Min(retryDelay.Ticks << Math.Clamp(deliveryCount - 1, 0, 16), MaxRetryDelay.Ticks);
+        var lockLeft = Math.Max((lockedUntil - now).Ticks, 0);
+        return TimeSpan.FromTicks(Math.Min(wanted, lockLeft / LockFractionDivisor));
+    }
+
+    /// <summary>The longest back-off whatever the lock (also <see cref="ServiceBusOptions.RetryDelay"/>'s upper bound).</summary>
+    internal static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>A back-off holds the lock for at most 1/<c>LockFractionDivisor</c> of the time left on it.</summary>
+    internal const int LockFractionDivisor = 4;
 
     private enum OutcomeKind
     {
