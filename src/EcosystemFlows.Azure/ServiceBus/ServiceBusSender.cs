@@ -20,6 +20,9 @@ public sealed class ServiceBusSender(ServiceBusClient client) : IAsyncDisposable
     /// <summary>W3C trace context application property.</summary>
     public const string TraceParentProperty = "traceparent";
 
+    /// <summary>W3C trace state application property (sent when the context has one).</summary>
+    public const string TraceStateProperty = "tracestate";
+
     /// <summary>The property the Service Bus SDKs themselves use for the same context.</summary>
     public const string DiagnosticIdProperty = "Diagnostic-Id";
 
@@ -76,6 +79,10 @@ public sealed class ServiceBusSender(ServiceBusClient client) : IAsyncDisposable
         {
             sdk.ApplicationProperties[TraceParentProperty] = traceContext.Id;
             sdk.ApplicationProperties[DiagnosticIdProperty] = traceContext.Id;
+            if (!string.IsNullOrEmpty(traceContext.TraceStateString))
+            {
+                sdk.ApplicationProperties[TraceStateProperty] = traceContext.TraceStateString;
+            }
         }
 
         return sdk;
