@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
-# Runs every benchmark and merges their figures into bench/results/latest.json: Service Bus end to end
-# (this script) and the durable runtime (bench/durable.sh). Starts (installing if needed) the local
-# services they use through eng/services.sh, builds Release. Extra arguments go to the Service Bus
-# benchmark, e.g. bench/run.sh --messages 50000; run bench/durable.sh alone for its own options.
+# Runs every benchmark: Service Bus (this script; the app's SDK sender and processor against the local emulator)
+# and the durable runtime (bench/durable.sh, merging into bench/results/latest.json). Starts (installing if needed)
+# the local services they use through eng/services.sh, builds Release. Extra arguments go to the Service Bus
+# benchmark, e.g. bench/run.sh --messages 50000. Its figures go to .local/bench/servicebus.json; add --record to
+# write bench/results/servicebus.json, the committed figures, instead. Run bench/durable.sh alone for its options.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-eng/services.sh start rabbitmq
+eng/services.sh start servicebus
 dotnet build bench/EcosystemFlows.Bench/EcosystemFlows.Bench.csproj -c Release -nologo -v quiet
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if ! git diff --quiet HEAD -- src bench ':!bench/results' 2>/dev/null; then commit="$commit-dirty"; fi
-dotnet bench/EcosystemFlows.Bench/bin/Release/net10.0/EcosystemFlows.Bench.dll \
-  --out bench/results/latest.json --commit "$commit" "$@"
+dotnet bench/EcosystemFlows.Bench/bin/Release/net10.0/EcosystemFlows.Bench.dll "$@"
 "$root/bench/durable.sh"
