@@ -7,7 +7,6 @@ using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Bench.Faults;
 using EcosystemFlows.Functions.Security;
 using Microsoft.Azure.Cosmos;
-using Microsoft.Extensions.Options;
 
 // The fault suite (issue #8); eng/faults.sh builds, starts isolated services and runs it. Phase 1 measures
 // throughput without faults; phase 2 drives the main workload while the app is SIGKILLed and restarted,
@@ -57,7 +56,9 @@ var services = new Services(options.Root);
 var appDll = Path.Combine(options.Root, "src", "EcosystemFlows.Functions", "bin", "Release", "net10.0", "EcosystemFlows.Functions.dll");
 var today = DateOnly.FromDateTime(DateTime.UtcNow);
 
-await using var connection = new ServiceBusConnection(Options.Create(new ServiceBusOptions { ConnectionString = Services.ServiceBusConnectionString }));
+// One client for the driver (commands) and the end-state reader, as the app builds it.
+await using var serviceBus = ServiceBusClientFactory.Create(new ServiceBusOptions { ConnectionString = Services.ServiceBusConnectionString }, credential: null);
+await using var commandSender = new ServiceBusSender(serviceBus);
 using var cosmos = new CosmosClient(Services.CosmosEndpoint.ToString(), Services.CosmosKey, new CosmosClientOptions { ConnectionMode = ConnectionMode.Gateway, LimitToEndpoint = true });
 var database = cosmos.GetDatabase($"faults{run}");
 var workload = (Api api) => new Workload(api, run, options.Seed, today, options.StageBound);
@@ -71,7 +72,7 @@ double baselineRate;
 await using (var app = new AppHost(appDll, settings, Path.Combine(logDir, $"faults-app-{run}-baseline.log")))
 {
     await app.StartAsync(TimeSpan.FromSeconds(120));
-    using var api = new Api(app.BaseAddress, auth, new ServiceBusSender(connection), options.StageBound);
+    using var api = new Api(app.BaseAddress, auth, commandSender, options.StageBound);
     await RegisterPartnersAsync(api);
     var load = workload(api);
     var baseline = Enumerable.Range(0, options.Baseline).Select(load.Create).ToList();
@@ -91,7 +92,7 @@ var faultLog = Path.Combine(logDir, $"faults-app-{run}.log");
 await using (var app = new AppHost(appDll, settings, faultLog))
 {
     await app.StartAsync(TimeSpan.FromSeconds(120));
-    using var api = new Api(app.BaseAddress, auth, new ServiceBusSender(connection), options.StageBound);
+    using var api = new Api(app.BaseAddress, auth, commandSender, options.StageBound);
     var load = workload(api);
     var main = Enumerable.Range(options.Baseline, options.Offerings).Select(load.Create).ToList();
     runs.AddRange(main);
@@ -112,7 +113,7 @@ await using (var app = new AppHost(appDll, settings, faultLog))
     var (offeringDocs, catalogDocs) = await EndState.ReadCosmosAsync(database);
     var end = new EndState { Offerings = offeringDocs, Catalog = catalogDocs };
     var poison = new BlobServiceClient(Services.StorageConnectionString).GetBlobContainerClient($"faults{run}-poison");
-    await end.ReadMessagesAsync(connection, poison);
+    await end.ReadMessagesAsync(serviceBus, poison);
     var violations = Invariants.Check(runs, end, runtime);
     foreach (var (name, list) in violations)
     {
@@ -287,7 +288,7 @@ void Write(EndState end, Dictionary<string, List<string>> violations, List<strin
         ["duplicate_delivery"] = options.Duplicate,
         ["events_received"] = end.Events.Count,
         ["events_distinct"] = end.Events.Select(e => (e.Subscription, e.Id)).Distinct().Count(),
-        ["dead_lettered_commands"] = end.DeadLettered.Count(m => m.Queue == "offering-commands.dlq"),
+        ["dead_lettered_commands"] = end.DeadLettered.Count(m => m.Queue == EndState.DeadLetteredCommands),
         ["dead_letter_reasons"] = new JsonObject([.. end.DeadLettered.GroupBy(m => m.Reason ?? "none").OrderBy(g => g.Key).Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))]),
         ["throughput_offerings_per_s_without_faults"] = Math.Round(baselineRate, 2),
         ["throughput_offerings_per_s_with_faults"] = Math.Round(faultRate, 2),
