@@ -1,6 +1,6 @@
-using EcosystemFlows.ServiceBusEmulator.Protocol;
-using EcosystemFlows.ServiceBusEmulator.Messaging;
 using EcosystemFlows.ServiceBusEmulator.Configuration;
+using EcosystemFlows.ServiceBusEmulator.Messaging;
+using EcosystemFlows.ServiceBusEmulator.Protocol;
 using Microsoft.Extensions.Logging;
 using ServiceBusBroker = EcosystemFlows.ServiceBusEmulator.Messaging.Broker;
 
