@@ -17,13 +17,6 @@ internal sealed record FunctionDefinition(string Name, JsonObject Bindings);
 /// </summary>
 internal sealed class FunctionManifest
 {
-    /// <summary>
-    /// The connection name Service Bus triggers use; the Function App's settings
-    /// <c>ServiceBusConnection__fullyQualifiedNamespace</c>/<c>__credential</c>/<c>__clientId</c> (infra/app/functionapp.bicep)
-    /// make it an identity-based connection.
-    /// </summary>
-    public const string ServiceBusConnection = "ServiceBusConnection";
-
     /// <summary>The trigger binding name, i.e. the key of the message in the invocation's <c>Data</c>.</summary>
     public const string TriggerBindingName = "message";
 
