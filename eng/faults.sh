@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fault suite (issue #8): runs the real app on its OWN local services (never the shared default
-# instances: other ports, another RabbitMQ node, data under .local/faults), drives joint offerings over
-# HTTP and Service Bus while SIGKILLing the app (>= 20 times) and killing RabbitMQ, Azurite and the Cosmos
+# instances: other ports, another Service Bus emulator, data under .local/faults), drives joint offerings over
+# HTTP and Service Bus while SIGKILLing the app (>= 20 times) and killing the Service Bus emulator, Azurite and the Cosmos
 # stand-in, with every queue and Service Bus message delivered twice and commands racing; then checks the
 # invariants, prints them and writes bench/results/faults.json (key "faults"; "faults_large" for --large). Exit code 1
 # on any violation.
@@ -20,9 +20,7 @@ export ECOFLOWS_AZURITE_BLOB_PORT="${ECOFLOWS_FAULTS_AZURITE_BLOB_PORT:-10100}"
 export ECOFLOWS_AZURITE_QUEUE_PORT="${ECOFLOWS_FAULTS_AZURITE_QUEUE_PORT:-10101}"
 export ECOFLOWS_AZURITE_TABLE_PORT="${ECOFLOWS_FAULTS_AZURITE_TABLE_PORT:-10102}"
 export ECOFLOWS_COSMOS_PORT="${ECOFLOWS_FAULTS_COSMOS_PORT:-8181}"
-export ECOFLOWS_RABBITMQ_PORT="${ECOFLOWS_FAULTS_RABBITMQ_PORT:-5772}"
-export ECOFLOWS_RABBITMQ_DIST_PORT="${ECOFLOWS_FAULTS_RABBITMQ_DIST_PORT:-25772}"
-export ECOFLOWS_RABBITMQ_NODE="${ECOFLOWS_FAULTS_RABBITMQ_NODE:-ecoflowsfaults@localhost}"
+export ECOFLOWS_SERVICEBUS_PORT="${ECOFLOWS_FAULTS_SERVICEBUS_PORT:-5772}"
 source "$root/eng/lib/common.sh"
 [ "$(realpath -m "$ECOFLOWS_LOCAL_DIR")" != "$(realpath -m "$root/.local")" ] || die "the fault suite must not use the default .local (it kills its services)"
 

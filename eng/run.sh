@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the service on the local emulators: installs and starts Azurite, the Cosmos DB stand-in and
-# RabbitMQ (idempotent), creates local.settings.json from the sample when absent, runs the app on
+# the Service Bus emulator (idempotent), creates local.settings.json from the sample when absent, runs the app on
 # http://localhost:7071, then runs the demo scenario against it (eng/demo). The service keeps running
 # afterwards; Ctrl+C stops it (`eng/services.sh stop` stops the services). ECOFLOWS_NO_DEMO=1 skips the demo.
 set -euo pipefail

@@ -3,11 +3,11 @@
 #   eng/services.sh start  [service...]   install if needed, start, wait until ready (idempotent)
 #   eng/services.sh stop   [service...]   stop (data is kept under .local/data)
 #   eng/services.sh status [service...]   print state; exit 1 if any is down
-# Services: azurite (Blob/Queue/Table), cosmos (Cosmos DB NoSQL stand-in), rabbitmq (Service Bus stand-in).
+# Services: azurite (Blob/Queue/Table), cosmos (Cosmos DB NoSQL stand-in), servicebus (Service Bus emulator).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ALL_SERVICES=(azurite cosmos rabbitmq)
+ALL_SERVICES=(azurite cosmos servicebus)
 for svc in "${ALL_SERVICES[@]}"; do
   # shellcheck source=/dev/null
   source "$ROOT/eng/services/$svc.sh"

@@ -26,7 +26,7 @@ phase() {
 command -v dotnet >/dev/null || die "the .NET SDK is required (see README: prerequisites)"
 command -v node >/dev/null || die "Node.js 20+ is required (see README: prerequisites)"
 
-for svc in azurite cosmos rabbitmq; do
+for svc in azurite cosmos servicebus; do
   if ! "$ROOT/eng/services.sh" status "$svc" >/dev/null 2>&1; then
     started+=("$svc")
     "$ROOT/eng/services.sh" start "$svc"

@@ -1,7 +1,7 @@
 using System.Text.Json;
+using Azure.Messaging.ServiceBus;
 using Azure.Storage.Blobs;
 using EcosystemFlows.Azure.Offerings;
-using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Domain.Offerings;
 using Microsoft.Azure.Cosmos;
 
@@ -39,6 +39,9 @@ internal sealed class EndState
 {
     public static readonly string[] Subscriptions = ["audit", "e2e"];
 
+    /// <summary>The label of dead-lettered commands: the queue's dead-letter sub-queue (<see cref="SubQueue.DeadLetter"/>).</summary>
+    public const string DeadLetteredCommands = "offering-commands/$DeadLetterQueue";
+
     public required IReadOnlyList<Doc> Offerings { get; init; }
 
     public required IReadOnlyList<Doc> Catalog { get; init; }
@@ -61,33 +64,31 @@ internal sealed class EndState
     }
 
     /// <summary>Reads the messages of the broker and the poison store (the app must be stopped: nothing may consume them meanwhile).</summary>
-    public async Task ReadMessagesAsync(ServiceBusConnection connection, BlobContainerClient poison)
+    public async Task ReadMessagesAsync(ServiceBusClient client, BlobContainerClient poison)
     {
         foreach (var subscription in Subscriptions)
         {
-            await DrainAsync(connection, ServiceBusEntity.TopicSubscription("offering-events", subscription), message =>
+            await DrainAsync(client.CreateReceiver("offering-events", subscription), message =>
             {
-                var cloudEvent = JsonDocument.Parse(message.Body).RootElement;
+                var cloudEvent = JsonDocument.Parse(message.Body.ToMemory()).RootElement;
                 var data = cloudEvent.GetProperty("data");
-                lock (Events)
-                {
-                    Events.Add(new ReceivedEvent(
-                        subscription,
-                        cloudEvent.GetProperty("id").GetString()!,
-                        data.GetProperty("offeringId").GetString()!,
-                        cloudEvent.GetProperty("type").GetString()!.Replace("com.ecosystemflows.", "", StringComparison.Ordinal),
-                        data.GetProperty("sequence").GetInt32()));
-                }
+                Events.Add(new ReceivedEvent(
+                    subscription,
+                    cloudEvent.GetProperty("id").GetString()!,
+                    data.GetProperty("offeringId").GetString()!,
+                    cloudEvent.GetProperty("type").GetString()!.Replace("com.ecosystemflows.", "", StringComparison.Ordinal),
+                    data.GetProperty("sequence").GetInt32()));
             });
         }
 
-        string[] deadLetterQueues = ["offering-commands.dlq", .. Subscriptions.Select(s => $"offering-events.{s}.dlq")];
-        foreach (var queue in deadLetterQueues)
+        var deadLetters = new ServiceBusReceiverOptions { SubQueue = SubQueue.DeadLetter };
+        await DrainAsync(client.CreateReceiver("offering-commands", deadLetters), message => Park(DeadLettered, DeadLetteredCommands, message));
+        foreach (var subscription in Subscriptions)
         {
-            await DrainAsync(connection, ServiceBusEntity.Queue(queue), message => Park(DeadLettered, queue, message));
+            await DrainAsync(client.CreateReceiver("offering-events", subscription, deadLetters), message => Park(DeadLettered, $"offering-events/Subscriptions/{subscription}/$DeadLetterQueue", message));
         }
 
-        await DrainAsync(connection, ServiceBusEntity.Queue("offering-commands"), message => Park(LeftOver, "offering-commands", message));
+        await DrainAsync(client.CreateReceiver("offering-commands"), message => Park(LeftOver, "offering-commands", message));
 
         if (await poison.ExistsAsync())
         {
@@ -100,34 +101,25 @@ internal sealed class EndState
         }
     }
 
-    private static void Park(List<ParkedMessage> into, string queue, ServiceBusReceivedMessage message)
-    {
-        lock (into)
-        {
-            into.Add(new ParkedMessage(
-                queue,
-                message.MessageId,
-                message.ApplicationProperties.GetValueOrDefault(ServiceBusDialect.DeadLetterReasonProperty) as string,
-                message.ApplicationProperties.GetValueOrDefault(ServiceBusDialect.DeadLetterErrorDescriptionProperty) as string));
-        }
-    }
+    private static void Park(List<ParkedMessage> into, string queue, ServiceBusReceivedMessage message) =>
+        into.Add(new ParkedMessage(queue, message.MessageId, message.DeadLetterReason, message.DeadLetterErrorDescription));
 
-    /// <summary>Receives (and completes) everything on <paramref name="entity"/> until it has been quiet for 3 s.</summary>
-    private static async Task DrainAsync(ServiceBusConnection connection, ServiceBusEntity entity, Action<ServiceBusReceivedMessage> take)
+    /// <summary>
+    /// Receives (peek-lock, then complete) everything <paramref name="receiver"/> reaches until it has been quiet
+    /// for 3 s, then closes it. Messages an app killed mid-handling still had locked come back after their lock.
+    /// </summary>
+    private static async Task DrainAsync(ServiceBusReceiver receiver, Action<ServiceBusReceivedMessage> take)
     {
-        var last = DateTime.UtcNow;
-        await using var processor = new ServiceBusProcessor(connection, entity, (message, _) =>
+        await using (receiver.ConfigureAwait(false))
         {
-            take(message);
-            last = DateTime.UtcNow;
-            return Task.CompletedTask;
-        });
-        await processor.StartAsync();
-        while (DateTime.UtcNow - last < TimeSpan.FromSeconds(3))
-        {
-            await Task.Delay(250);
+            while (await receiver.ReceiveMessagesAsync(500, TimeSpan.FromSeconds(3)) is { Count: > 0 } batch)
+            {
+                foreach (var message in batch)
+                {
+                    take(message);
+                    await receiver.CompleteMessageAsync(message);
+                }
+            }
         }
-
-        await processor.StopAsync();
     }
 }

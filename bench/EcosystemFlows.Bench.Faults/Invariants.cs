@@ -81,7 +81,7 @@ internal static class Invariants
             violations[MessagesAccounted].Add($"dead-lettered without a reason on {parked.Queue}: {parked.MessageId}");
         }
 
-        foreach (var parked in end.DeadLettered.Where(m => m.Queue != "offering-commands.dlq"))
+        foreach (var parked in end.DeadLettered.Where(m => m.Queue != EndState.DeadLetteredCommands))
         {
             violations[MessagesAccounted].Add($"event dead-lettered on {parked.Queue}: {parked.MessageId} ({parked.Reason})");
         }

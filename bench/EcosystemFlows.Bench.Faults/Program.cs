@@ -7,11 +7,10 @@ using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Bench.Faults;
 using EcosystemFlows.Functions.Security;
 using Microsoft.Azure.Cosmos;
-using Microsoft.Extensions.Options;
 
 // The fault suite (issue #8); eng/faults.sh builds, starts isolated services and runs it. Phase 1 measures
 // throughput without faults; phase 2 drives the main workload while the app is SIGKILLed and restarted,
-// RabbitMQ, Azurite and the Cosmos stand-in are killed and restarted, every message is delivered twice and
+// The Service Bus emulator, Azurite and the Cosmos stand-in are killed and restarted, every message is delivered twice and
 // commands race. Then the invariants are checked on the services' end state and written to
 // bench/results/faults.json (key "faults" for the CI profile, "faults_<mode>" for others, so the larger run does not
 // replace it); the exit code is 1 when any invariant is violated.
@@ -61,12 +60,14 @@ var services = new Services(options.Root);
 var appDll = Path.Combine(options.Root, "src", "EcosystemFlows.Functions", "bin", "Release", "net10.0", "EcosystemFlows.Functions.dll");
 var today = DateOnly.FromDateTime(DateTime.UtcNow);
 
-await using var connection = new ServiceBusConnection(Options.Create(new ServiceBusOptions { ConnectionString = Services.ServiceBusConnectionString }));
+// One client for the driver (commands) and the end-state reader, as the app builds it.
+await using var serviceBus = ServiceBusClientFactory.Create(new ServiceBusOptions { ConnectionString = Services.ServiceBusConnectionString }, credential: null);
+await using var commandSender = new ServiceBusSender(serviceBus);
 using var cosmos = new CosmosClient(Services.CosmosEndpoint.ToString(), Services.CosmosKey, new CosmosClientOptions { ConnectionMode = ConnectionMode.Gateway, LimitToEndpoint = true });
 var database = cosmos.GetDatabase($"faults{run}");
 var workload = (Api api) => new Workload(api, run, options.Seed, today, options.StageBound);
 var runs = new List<OfferingRun>();
-var kills = new Dictionary<string, int>(StringComparer.Ordinal) { ["app"] = 0, ["rabbitmq"] = 0, ["azurite"] = 0, ["cosmos"] = 0 };
+var kills = new Dictionary<string, int>(StringComparer.Ordinal) { ["app"] = 0, ["servicebus"] = 0, ["azurite"] = 0, ["cosmos"] = 0 };
 var restarts = new List<double>();
 
 // Phase 1: no faults, no duplicates (throughput baseline).
@@ -75,7 +76,7 @@ double baselineRate;
 await using (var app = new AppHost(appDll, settings, Path.Combine(logDir, $"faults-app-{run}-baseline.log")))
 {
     await app.StartAsync(TimeSpan.FromSeconds(120));
-    using var api = new Api(app.BaseAddress, auth, new ServiceBusSender(connection), options.StageBound);
+    using var api = new Api(app.BaseAddress, auth, commandSender, options.StageBound);
     await RegisterPartnersAsync(api);
     var load = workload(api);
     var baseline = Enumerable.Range(0, options.Baseline).Select(load.Create).ToList();
@@ -94,7 +95,7 @@ var faultLog = Path.Combine(logDir, $"faults-app-{run}.log");
 await using (var app = new AppHost(appDll, settings, faultLog))
 {
     await app.StartAsync(TimeSpan.FromSeconds(120));
-    using var api = new Api(app.BaseAddress, auth, new ServiceBusSender(connection), options.StageBound);
+    using var api = new Api(app.BaseAddress, auth, commandSender, options.StageBound);
     var load = workload(api);
     var main = Enumerable.Range(options.Baseline, options.Offerings).Select(load.Create).ToList();
     runs.AddRange(main);
@@ -115,7 +116,7 @@ await using (var app = new AppHost(appDll, settings, faultLog))
     var (offeringDocs, catalogDocs) = await EndState.ReadCosmosAsync(database);
     var end = new EndState { Offerings = offeringDocs, Catalog = catalogDocs };
     var poison = new BlobServiceClient(Services.StorageConnectionString).GetBlobContainerClient($"faults{run}-poison");
-    await end.ReadMessagesAsync(connection, poison);
+    await end.ReadMessagesAsync(serviceBus, poison);
     var violations = Invariants.Check(runs, end, runtime);
     foreach (var (name, list) in violations)
     {
@@ -178,7 +179,7 @@ async Task InjectAsync(AppHost app, Workload load, int total, CancellationToken 
     var plan = Enumerable.Range(0, options.AppKills).Select(i => (At: (i + 0.2 + (random.NextDouble() * 0.6)) / (options.AppKills + 1), What: "app")).ToList();
     if (options.ServiceKills)
     {
-        plan.AddRange([(0.25, "rabbitmq"), (0.5, "azurite"), (0.75, "cosmos")]);
+        plan.AddRange([(0.25, "servicebus"), (0.5, "azurite"), (0.75, "cosmos")]);
     }
 
     foreach (var (at, what) in plan.OrderBy(p => p.At))
@@ -290,7 +291,7 @@ void Write(EndState end, Dictionary<string, List<string>> violations, List<strin
         ["duplicate_delivery"] = options.Duplicate,
         ["events_received"] = end.Events.Count,
         ["events_distinct"] = end.Events.Select(e => (e.Subscription, e.Id)).Distinct().Count(),
-        ["dead_lettered_commands"] = end.DeadLettered.Count(m => m.Queue == "offering-commands.dlq"),
+        ["dead_lettered_commands"] = end.DeadLettered.Count(m => m.Queue == EndState.DeadLetteredCommands),
         ["dead_letter_reasons"] = new JsonObject([.. end.DeadLettered.GroupBy(m => m.Reason ?? "none").OrderBy(g => g.Key).Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))]),
         ["throughput_offerings_per_s_without_faults"] = Math.Round(baselineRate, 2),
         ["throughput_offerings_per_s_with_faults"] = Math.Round(faultRate, 2),

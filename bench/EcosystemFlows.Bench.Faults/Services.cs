@@ -26,10 +26,10 @@ internal sealed class Services(string root)
     public static Uri CosmosEndpoint => new($"http://127.0.0.1:{Port("ECOFLOWS_COSMOS_PORT")}/");
 
     public static string ServiceBusConnectionString =>
-        $"Endpoint=amqp://127.0.0.1:{Port("ECOFLOWS_RABBITMQ_PORT")}/;SharedAccessKeyName=ecoflows;SharedAccessKey=ecoflows-local;UseDevelopmentEmulator=true";
+        $"Endpoint=sb://localhost:{Port("ECOFLOWS_SERVICEBUS_PORT")};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;";
 
     /// <summary>
-    /// SIGKILLs <paramref name="service"/> (cosmos or rabbitmq), or stops Azurite with SIGTERM, waits
+    /// SIGKILLs <paramref name="service"/> (cosmos or servicebus), or stops Azurite with SIGTERM, waits
     /// <paramref name="downFor"/>, starts it again. Azurite keeps its queue and blob metadata in memory and saves
     /// it every 5 s (LokiJS autosave), so a SIGKILL loses writes it already acknowledged, which Azure Storage never
     /// does: SIGTERM saves them before it exits and still drops every connection at once.
@@ -44,8 +44,7 @@ internal sealed class Services(string root)
             return;
         }
 
-        // RabbitMQ: the Erlang VM itself (its wrapper script's pid is in rabbitmq.pid).
-        var pidFile = Path.Combine(LocalDir, "run", service == "rabbitmq" ? "rabbitmq-beam.pid" : $"{service}.pid");
+        var pidFile = Path.Combine(LocalDir, "run", $"{service}.pid");
         var pid = int.Parse(await File.ReadAllTextAsync(pidFile, cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         using (var process = Process.GetProcessById(pid))
         {

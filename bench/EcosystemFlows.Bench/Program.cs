@@ -1,56 +1,115 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Bench;
 
-// Usage: EcosystemFlows.Bench [--out bench/results/latest.json] [--commit <sha>] [--messages 20000]
-//        [--send-concurrency 256] [--handler-concurrency 32] [--prefetch 500]
+// Usage: EcosystemFlows.Bench [--record] [--out FILE] [--commit <sha>] [--messages 20000] [--fanout-messages 5000]
+//        [--rss-messages 100000] [--send-concurrency 256] [--handler-concurrency 32] [--prefetch 500]
+// Results go to $ECOFLOWS_LOCAL_DIR/bench/servicebus.json (.local/bench/servicebus.json) unless --record is given,
+// which writes bench/results/servicebus.json, the committed figures. --out names any other file.
 var settings = Arguments.Parse(args);
+var root = RepositoryRoot();
+var localDirectory = Environment.GetEnvironmentVariable("ECOFLOWS_LOCAL_DIR") is { Length: > 0 } local ? local : Path.Combine(root, ".local");
+var port = Environment.GetEnvironmentVariable("ECOFLOWS_SERVICEBUS_PORT") is { Length: > 0 } configuredPort ? configuredPort : "5672";
 var connectionString = Environment.GetEnvironmentVariable("ServiceBus__ConnectionString") is { Length: > 0 } configured
     ? configured
-    : "Endpoint=amqp://127.0.0.1:5672/;SharedAccessKeyName=ecoflows;SharedAccessKey=ecoflows-local;UseDevelopmentEmulator=true";
+    : $"Endpoint=sb://localhost:{port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;";
+var bench = new BenchSettings(
+    Messages: settings.Int("messages", 20_000),
+    FanOutMessages: settings.Int("fanout-messages", 5_000),
+    RssMessages: settings.Int("rss-messages", 100_000),
+    SendConcurrency: settings.Int("send-concurrency", 256),
+    HandlerConcurrency: settings.Int("handler-concurrency", 32),
+    Prefetch: settings.Int("prefetch", 500));
+var logger = new StderrLogger<ServiceBusProcessor>();
 
-var result = await ServiceBusBenchmark.RunAsync(
-    connectionString,
-    settings.Int("messages", 20_000),
-    settings.Int("send-concurrency", 256),
-    settings.Int("handler-concurrency", 32),
-    settings.Int("prefetch", 500));
+await using var client = ServiceBusClientFactory.Create(ServiceBusBenchmark.Options(connectionString, bench), credential: null);
+var e2e = await ServiceBusBenchmark.EndToEndAsync(client, bench, logger);
 Console.WriteLine(
-    $"servicebus: {result.Messages} durable messages, send {result.SendMessagesPerSecond:0}/s, " +
-    $"end to end {result.EndToEndMessagesPerSecond:0}/s ({result.EndToEndSeconds:0.00} s), duplicates {result.Duplicates}, connections opened {result.Connections}");
+    $"servicebus e2e: {e2e.Messages} messages, send {e2e.SendMessagesPerSecond:0}/s, send+receive+complete {e2e.EndToEndMessagesPerSecond:0}/s ({e2e.Seconds:0.00} s), duplicates {e2e.Duplicates}");
+var fanOut = await ServiceBusBenchmark.FanOutAsync(client, bench, logger);
+Console.WriteLine(
+    $"servicebus fan-out: {fanOut.Published} events to {fanOut.Subscriptions} subscriptions, publish {fanOut.PublishMessagesPerSecond:0}/s, deliveries {fanOut.DeliveriesPerSecond:0}/s ({fanOut.Seconds:0.00} s), duplicates {fanOut.Duplicates}");
+var rss = bench.RssMessages > 0 ? await ServiceBusBenchmark.RssAsync(client, bench.RssMessages, localDirectory) : null;
+if (rss is not null)
+{
+    Console.WriteLine($"servicebus emulator RSS: {rss.IdleMegabytes:0.0} MB empty, {rss.HoldingMegabytes:0.0} MB holding {rss.Messages} messages");
+}
 
-// Merge into the results file: other benchmarks own their own keys.
-var path = settings.Text("out", Path.Combine("bench", "results", "latest.json"));
-var document = File.Exists(path) ? JsonNode.Parse(await File.ReadAllTextAsync(path))?.AsObject() ?? [] : [];
-document["commit"] = settings.Text("commit", "unknown");
-document["machine"] = new JsonObject
+var path = settings.Text("out", settings.Flag("record")
+    ? Path.Combine(root, "bench", "results", "servicebus.json")
+    : Path.Combine(localDirectory, "bench", "servicebus.json"));
+var document = new JsonObject
 {
-    ["cores"] = Environment.ProcessorCount,
-    ["os"] = RuntimeInformation.OSDescription,
-    ["cpu"] = CpuModel(),
-    ["runtime"] = RuntimeInformation.FrameworkDescription,
-};
-document["servicebus_e2e_msgs_per_s"] = Math.Round(result.EndToEndMessagesPerSecond, 0);
-document["servicebus"] = new JsonObject
-{
+    ["commit"] = settings.Text("commit", Commit(root)),
     ["measured_at"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
-    ["broker"] = "RabbitMQ 3.10 (AMQP 1.0 plugin), local, durable messages",
-    ["messages"] = result.Messages,
-    ["send_msgs_per_s"] = Math.Round(result.SendMessagesPerSecond, 0),
-    ["e2e_msgs_per_s"] = Math.Round(result.EndToEndMessagesPerSecond, 0),
-    ["e2e_seconds"] = Math.Round(result.EndToEndSeconds, 3),
-    ["duplicates"] = result.Duplicates,
-    ["connections_opened"] = result.Connections,
-    ["send_concurrency"] = result.SendConcurrency,
-    ["handler_concurrency"] = result.HandlerConcurrency,
-    ["prefetch"] = result.Prefetch,
+    ["machine"] = new JsonObject
+    {
+        ["cores"] = Environment.ProcessorCount,
+        ["os"] = RuntimeInformation.OSDescription,
+        ["cpu"] = CpuModel(),
+        ["runtime"] = RuntimeInformation.FrameworkDescription,
+    },
+    ["broker"] = "EcosystemFlows Service Bus emulator (eng/emulators/servicebus), local, via Azure.Messaging.ServiceBus",
+    ["servicebus_e2e_msgs_per_s"] = Math.Round(e2e.EndToEndMessagesPerSecond, 0),
+    ["servicebus_send_msgs_per_s"] = Math.Round(e2e.SendMessagesPerSecond, 0),
+    ["servicebus_fanout_deliveries_per_s"] = Math.Round(fanOut.DeliveriesPerSecond, 0),
+    ["servicebus_fanout_publish_msgs_per_s"] = Math.Round(fanOut.PublishMessagesPerSecond, 0),
+    ["servicebus_emulator_rss_mb_empty"] = rss?.IdleMegabytes,
+    ["servicebus_emulator_rss_mb_holding"] = rss?.HoldingMegabytes,
+    ["servicebus_emulator_rss_messages_held"] = rss?.Messages,
+    ["settings"] = new JsonObject
+    {
+        ["messages"] = bench.Messages,
+        ["fanout_messages"] = bench.FanOutMessages,
+        ["fanout_subscriptions"] = fanOut.Subscriptions,
+        ["send_concurrency"] = bench.SendConcurrency,
+        ["handler_concurrency"] = bench.HandlerConcurrency,
+        ["prefetch"] = bench.Prefetch,
+    },
+    ["duplicates"] = e2e.Duplicates + fanOut.Duplicates,
 };
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-await File.WriteAllTextAsync(path, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+await File.WriteAllTextAsync(path, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 Console.WriteLine($"wrote {path}");
 return 0;
+
+static string RepositoryRoot()
+{
+    var dir = new DirectoryInfo(Directory.GetCurrentDirectory());
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EcosystemFlows.sln")))
+    {
+        dir = dir.Parent;
+    }
+
+    return dir?.FullName ?? Directory.GetCurrentDirectory();
+}
+
+// The commit measured, "-dirty" when src/, bench/ or the emulator differ from it (bench/results excluded).
+static string Commit(string root)
+{
+    try
+    {
+        var head = Git(root, "rev-parse", "--short", "HEAD").Trim();
+        var dirty = Git(root, "status", "--porcelain", "--", "src", "bench", "eng/emulators", ":!bench/results").Length > 0;
+        return head.Length == 0 ? "unknown" : dirty ? $"{head}-dirty" : head;
+    }
+    catch (System.ComponentModel.Win32Exception)
+    {
+        return "unknown";
+    }
+}
+
+static string Git(string root, params string[] arguments)
+{
+    using var git = Process.Start(new ProcessStartInfo("git", arguments) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
+    var output = git.StandardOutput.ReadToEnd();
+    git.WaitForExit();
+    return git.ExitCode == 0 ? output : "";
+}
 
 static string CpuModel()
 {
@@ -64,18 +123,29 @@ static string CpuModel()
     }
 }
 
-internal sealed class Arguments(Dictionary<string, string> values)
+internal sealed class Arguments(Dictionary<string, string> values, HashSet<string> flags)
 {
     public static Arguments Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i + 1 < args.Length; i += 2)
+        var flags = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
         {
-            values[args[i].TrimStart('-')] = args[i + 1];
+            var name = args[i].TrimStart('-');
+            if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                values[name] = args[++i];
+            }
+            else
+            {
+                flags.Add(name);
+            }
         }
 
-        return new Arguments(values);
+        return new Arguments(values, flags);
     }
+
+    public bool Flag(string name) => flags.Contains(name);
 
     public int Int(string name, int fallback) =>
         values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;

@@ -1,95 +1,176 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
-using Amqp;
-using Amqp.Framing;
+using Azure.Messaging.ServiceBus;
 using EcosystemFlows.Azure.ServiceBus;
-using EcosystemFlows.Azure.ServiceBus.Triggers;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using AppMessage = EcosystemFlows.Azure.ServiceBus.ServiceBusMessage;
+using AppProcessor = EcosystemFlows.Azure.ServiceBus.ServiceBusProcessor;
+using AppSender = EcosystemFlows.Azure.ServiceBus.ServiceBusSender;
 
 namespace EcosystemFlows.Bench;
 
 /// <summary>
-/// End-to-end Service Bus throughput: durable messages sent by <see cref="ServiceBusSender"/> and
-/// handled through the trigger host (peek-lock receive, handler, complete), sends and handling overlapping.
+/// Service Bus throughput through the app's own SDK code (<see cref="AppSender"/>, <see cref="AppProcessor"/>)
+/// against the local emulator: one sender and one processor on a queue (send, peek-lock receive, complete, sends
+/// and handling overlapping), a topic fanning out to three subscriptions, and the emulator's resident memory while
+/// it holds many messages. Entities (<c>bench</c>, <c>bench-fanout</c> with <c>s1</c>..<c>s3</c>) come from
+/// eng/emulators/servicebus/Config.json; each run empties them first.
 /// </summary>
 internal static class ServiceBusBenchmark
 {
-    /// <summary>A queue of the benchmark's own; leftovers of an aborted run are drained by the handler.</summary>
-    public const string Queue = "bench.servicebus.durable";
+    public const string Queue = "bench";
+    public const string FanOutTopic = "bench-fanout";
+    public static readonly string[] FanOutSubscriptions = ["s1", "s2", "s3"];
 
-    public static async Task<ServiceBusResult> RunAsync(string connectionString, int messages, int sendConcurrency, int handlerConcurrency, int prefetch)
+    private static readonly byte[] Payload = Encoding.UTF8.GetBytes(
+        """{"offeringId":"offering-42","partnerId":"partner-a","command":"start","padding":"0123456789012345678901234567890123456789"}""");
+
+    public static ServiceBusOptions Options(string connectionString, BenchSettings settings) => new()
     {
-        await DeclareQueueAsync(connectionString);
-        var run = $"bench-{Guid.NewGuid():N}-";
-        var counter = new BenchCounter(run, messages);
-        var services = new ServiceCollection();
-        services.AddSingleton(typeof(ILogger<>), typeof(StderrLogger<>));
-        services.Configure<ServiceBusOptions>(options =>
+        ConnectionString = connectionString,
+        MaxConcurrentCalls = settings.HandlerConcurrency,
+        PrefetchCount = settings.Prefetch,
+        ShutdownTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    /// <summary>One sender, one processor on <see cref="Queue"/>: messages per second from the first send to the last completion.</summary>
+    public static async Task<EndToEndResult> EndToEndAsync(ServiceBusClient client, BenchSettings settings, ILogger logger)
+    {
+        await PurgeAsync(client, Queue, null);
+        var options = Options("unused", settings);
+        var run = $"e2e-{Guid.NewGuid():N}-";
+        var counter = new BenchCounter(run, settings.Messages);
+        await using var sender = new AppSender(client);
+        await using var processor = new AppProcessor(client, ServiceBusEntity.Queue(Queue), (message, _) =>
         {
-            options.ConnectionString = connectionString;
-            options.MaxConcurrentCalls = handlerConcurrency;
-            options.PrefetchCount = prefetch;
-        });
-        services.AddSingleton(counter);
-        services.AddServiceBusTrigger<BenchHandler>(ServiceBusEntity.Queue(Queue));
-        await using var provider = services.BuildServiceProvider();
-        var host = provider.GetServices<IHostedService>().Single();
-        await host.StartAsync(CancellationToken.None);
-        var sender = provider.GetRequiredService<ServiceBusSender>();
-        var payload = Encoding.UTF8.GetBytes("""{"offeringId":"offering-42","partnerId":"partner-a","command":"start","padding":"0123456789012345678901234567890123456789"}""");
+            counter.Handled(message.MessageId);
+            return Task.CompletedTask;
+        }, options, logger);
+        await processor.StartAsync();
 
         // Warm up the connection, links and JIT outside the measurement.
-        await sender.SendToQueueAsync(Queue, new ServiceBusMessage(payload) { MessageId = "warmup" });
+        await sender.SendToQueueAsync(Queue, new AppMessage(Payload) { MessageId = "warmup" });
         await Task.Delay(500);
 
         var clock = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, messages), new ParallelOptions { MaxDegreeOfParallelism = sendConcurrency }, async (i, token) =>
-            await sender.SendToQueueAsync(Queue, new ServiceBusMessage(payload) { MessageId = $"{run}{i}", ContentType = "application/json" }, token));
+        await Parallel.ForEachAsync(Enumerable.Range(0, settings.Messages), new ParallelOptions { MaxDegreeOfParallelism = settings.SendConcurrency }, async (i, token) =>
+            await sender.SendToQueueAsync(Queue, new AppMessage(Payload) { MessageId = $"{run}{i}", ContentType = "application/json" }, token));
         var sent = clock.Elapsed;
-        await counter.AllHandled.WaitAsync(TimeSpan.FromMinutes(5));
+        await counter.AllHandled.WaitAsync(TimeSpan.FromMinutes(10));
         var handled = clock.Elapsed;
-        await host.StopAsync(CancellationToken.None);
-
-        return new ServiceBusResult(
-            Messages: messages,
-            SendSeconds: sent.TotalSeconds,
-            EndToEndSeconds: handled.TotalSeconds,
-            SendMessagesPerSecond: messages / sent.TotalSeconds,
-            EndToEndMessagesPerSecond: messages / handled.TotalSeconds,
-            Duplicates: counter.Duplicates,
-            Connections: provider.GetRequiredService<ServiceBusConnection>().OpenedCount,
-            SendConcurrency: sendConcurrency,
-            HandlerConcurrency: handlerConcurrency,
-            Prefetch: prefetch);
+        await processor.StopAsync();
+        return new EndToEndResult(settings.Messages, settings.Messages / sent.TotalSeconds, settings.Messages / handled.TotalSeconds, handled.TotalSeconds, counter.Duplicates);
     }
 
-    private static async Task DeclareQueueAsync(string connectionString)
+    /// <summary>
+    /// <see cref="BenchSettings.FanOutMessages"/> events published to <see cref="FanOutTopic"/>, one processor per
+    /// subscription: deliveries (published × 3) per second until every subscription has completed every event.
+    /// </summary>
+    public static async Task<FanOutResult> FanOutAsync(ServiceBusClient client, BenchSettings settings, ILogger logger)
     {
-        var parsed = ServiceBusConnectionString.Parse(connectionString);
-        var connection = await Connection.Factory.CreateAsync(new Address(parsed.Host, parsed.Port, parsed.SharedAccessKeyName, parsed.SharedAccessKey, "/", "amqp"));
-        var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        // RabbitMQ declares the queue for a link attached to /queue/<name>, durable only when the terminus is.
-        var receiver = new ReceiverLink(new Session(connection), "bench-declare", new Source { Address = $"/queue/{Queue}", Durable = 2 }, (_, _) => attached.TrySetResult());
-        await attached.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await receiver.CloseAsync();
-        await connection.CloseAsync();
+        foreach (var subscription in FanOutSubscriptions)
+        {
+            await PurgeAsync(client, FanOutTopic, subscription);
+        }
+
+        var options = Options("unused", settings);
+        var run = $"fan-{Guid.NewGuid():N}-";
+        var counters = FanOutSubscriptions.Select(_ => new BenchCounter(run, settings.FanOutMessages)).ToArray();
+        await using var sender = new AppSender(client);
+        var processors = FanOutSubscriptions.Select((subscription, i) => new AppProcessor(client, ServiceBusEntity.TopicSubscription(FanOutTopic, subscription), (message, _) =>
+        {
+            counters[i].Handled(message.MessageId);
+            return Task.CompletedTask;
+        }, options, logger)).ToList();
+        try
+        {
+            foreach (var processor in processors)
+            {
+                await processor.StartAsync();
+            }
+
+            await sender.SendToTopicAsync(FanOutTopic, new AppMessage(Payload) { MessageId = "warmup" });
+            await Task.Delay(500);
+            var clock = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, settings.FanOutMessages), new ParallelOptions { MaxDegreeOfParallelism = settings.SendConcurrency }, async (i, token) =>
+                await sender.SendToTopicAsync(FanOutTopic, new AppMessage(Payload) { MessageId = $"{run}{i}", ContentType = "application/json" }, token));
+            var published = clock.Elapsed;
+            await Task.WhenAll(counters.Select(c => c.AllHandled)).WaitAsync(TimeSpan.FromMinutes(10));
+            var delivered = clock.Elapsed;
+            var deliveries = settings.FanOutMessages * FanOutSubscriptions.Length;
+            return new FanOutResult(settings.FanOutMessages, FanOutSubscriptions.Length, settings.FanOutMessages / published.TotalSeconds, deliveries / delivered.TotalSeconds, delivered.TotalSeconds, counters.Sum(c => c.Duplicates));
+        }
+        finally
+        {
+            foreach (var processor in processors)
+            {
+                await processor.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The emulator's resident set (VmRSS of the pid eng/services.sh recorded) before, and while it holds
+    /// <paramref name="messages"/> messages on <see cref="Queue"/> (sent in SDK batches); the queue is emptied afterwards.
+    /// </summary>
+    public static async Task<RssResult?> RssAsync(ServiceBusClient client, int messages, string localDirectory)
+    {
+        var pidFile = Path.Combine(localDirectory, "run", "servicebus.pid");
+        if (!File.Exists(pidFile))
+        {
+            Console.Error.WriteLine($"no {pidFile}: emulator RSS not measured (start it with eng/services.sh, or set ECOFLOWS_LOCAL_DIR)");
+            return null;
+        }
+
+        var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), CultureInfo.InvariantCulture);
+        await PurgeAsync(client, Queue, null);
+        var before = RssMegabytes(pid);
+        await using var sender = client.CreateSender(Queue);
+        var sent = 0;
+        while (sent < messages)
+        {
+            using var batch = await sender.CreateMessageBatchAsync();
+            while (sent < messages && batch.TryAddMessage(new global::Azure.Messaging.ServiceBus.ServiceBusMessage(Payload) { MessageId = $"rss-{sent}" }))
+            {
+                sent++;
+            }
+
+            await sender.SendMessagesAsync(batch);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var holding = RssMegabytes(pid);
+        await PurgeAsync(client, Queue, null);
+        return new RssResult(messages, before, holding);
+    }
+
+    /// <summary>Empties an entity (receive-and-delete), so leftovers of an aborted run do not count.</summary>
+    public static async Task PurgeAsync(ServiceBusClient client, string entity, string? subscription)
+    {
+        var receiverOptions = new ServiceBusReceiverOptions { ReceiveMode = ServiceBusReceiveMode.ReceiveAndDelete, PrefetchCount = 1000 };
+        await using var receiver = subscription is null ? client.CreateReceiver(entity, receiverOptions) : client.CreateReceiver(entity, subscription, receiverOptions);
+        while ((await receiver.ReceiveMessagesAsync(1000, TimeSpan.FromMilliseconds(500))).Count > 0)
+        {
+        }
+    }
+
+    private static double RssMegabytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var kilobytes = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        return Math.Round(kilobytes / 1024.0, 1);
     }
 }
 
-internal sealed record ServiceBusResult(
-    int Messages,
-    double SendSeconds,
-    double EndToEndSeconds,
-    double SendMessagesPerSecond,
-    double EndToEndMessagesPerSecond,
-    int Duplicates,
-    int Connections,
-    int SendConcurrency,
-    int HandlerConcurrency,
-    int Prefetch);
+internal sealed record BenchSettings(int Messages, int FanOutMessages, int RssMessages, int SendConcurrency, int HandlerConcurrency, int Prefetch);
+
+internal sealed record EndToEndResult(int Messages, double SendMessagesPerSecond, double EndToEndMessagesPerSecond, double Seconds, int Duplicates);
+
+internal sealed record FanOutResult(int Published, int Subscriptions, double PublishMessagesPerSecond, double DeliveriesPerSecond, double Seconds, int Duplicates);
+
+internal sealed record RssResult(int Messages, double IdleMegabytes, double HoldingMegabytes);
 
 internal sealed class BenchCounter(string run, int expected)
 {
@@ -116,14 +197,5 @@ internal sealed class BenchCounter(string run, int expected)
         {
             _all.TrySetResult();
         }
-    }
-}
-
-internal sealed class BenchHandler(BenchCounter counter) : IServiceBusHandler
-{
-    public Task HandleAsync(ServiceBusReceivedMessage message, CancellationToken cancellationToken)
-    {
-        counter.Handled(message.MessageId);
-        return Task.CompletedTask;
     }
 }

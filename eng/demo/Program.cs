@@ -7,7 +7,6 @@ using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Partners;
 using EcosystemFlows.Functions.Security;
 using EcosystemFlows.Functions.Workflows.JointOffering;
-using Microsoft.Extensions.Options;
 
 // The demo scenario: three partners build a joint managed-SOC offering, every governance gate is
 // signed (four over HTTP, one over Service Bus), and the launched offering, its SKU, support plan,
@@ -140,9 +139,9 @@ foreach (var gate in awaiting.Gates.Where(g => g.GateId != "member-fabrikam"))
 }
 
 // The distributor's CRM records its sign-off through Service Bus.
-var serviceBusOptions = Options.Create(new ServiceBusOptions { ConnectionString = settings["ServiceBus__ConnectionString"] });
-await using var connection = new ServiceBusConnection(serviceBusOptions);
-var sender = new ServiceBusSender(connection);
+// The same SDK client the app builds (Azure.Messaging.ServiceBus; locally the emulator's connection string).
+await using var serviceBus = ServiceBusClientFactory.Create(new ServiceBusOptions { ConnectionString = settings["ServiceBus__ConnectionString"] }, credential: null);
+await using var sender = new ServiceBusSender(serviceBus);
 var command = new OfferingCommandMessage
 {
     Command = OfferingCommandType.RecordSignOff,
@@ -167,23 +166,22 @@ Say($"support: L1 {launched.Terms.SupportPlan.L1Owner} → L2 {launched.Terms.Su
 var sheet = await alice.GetStringAsync(launched.Links["offeringSheet"]);
 Console.WriteLine(sheet);
 
+// Read the demo subscription (peek-lock, complete) until it has been quiet for 3 s; other runs' events are completed too.
 var events = new List<string>();
-await using (var processor = new ServiceBusProcessor(connection, ServiceBusEntity.TopicSubscription("offering-events", "demo"), (message, _) =>
+await using (var subscription = serviceBus.CreateReceiver("offering-events", "demo"))
 {
-    if (message.Subject == offeringId)
+    while (await subscription.ReceiveMessagesAsync(100, TimeSpan.FromSeconds(3)) is { Count: > 0 } batch)
     {
-        lock (events)
+        foreach (var message in batch)
         {
-            events.Add(JsonDocument.Parse(message.Body).RootElement.GetProperty("type").GetString()!);
+            if (message.Subject == offeringId)
+            {
+                events.Add(JsonDocument.Parse(message.Body.ToMemory()).RootElement.GetProperty("type").GetString()!);
+            }
+
+            await subscription.CompleteMessageAsync(message);
         }
     }
-
-    return Task.CompletedTask;
-}))
-{
-    await processor.StartAsync();
-    await Task.Delay(TimeSpan.FromSeconds(3));
-    await processor.StopAsync();
 }
 
 Say($"events on subscription offering-events/demo for {offeringId} ({events.Count}):");

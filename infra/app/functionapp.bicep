@@ -17,7 +17,7 @@ param serviceBusFullyQualifiedNamespace string
 param authAuthority string
 param authAudience string
 
-@description('Elastic Premium size; custom handlers with Service Bus triggers need an always-ready instance.')
+@description('Elastic Premium size: Service Bus commands are consumed by the hosted ServiceBusProcessor of the app (no trigger extension), so an instance must always be running.')
 @allowed([
   'EP1'
   'EP2'
@@ -127,19 +127,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'Auth__Audience'
           value: authAudience
-        }
-        // The Functions host's own Service Bus trigger bindings (function.json "connection": "ServiceBusConnection").
-        {
-          name: 'ServiceBusConnection__fullyQualifiedNamespace'
-          value: serviceBusFullyQualifiedNamespace
-        }
-        {
-          name: 'ServiceBusConnection__credential'
-          value: 'managedidentity'
-        }
-        {
-          name: 'ServiceBusConnection__clientId'
-          value: identityClientId
         }
       ]
     }

@@ -30,7 +30,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   resource commands 'queues' = {
     name: 'offering-commands'
     properties: {
-      maxDeliveryCount: 10
+      maxDeliveryCount: 5
       lockDuration: 'PT1M'
       deadLetteringOnMessageExpiration: true
       requiresDuplicateDetection: true
@@ -50,7 +50,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
     resource subscription 'subscriptions' = [for subscription in eventSubscriptions: {
       name: subscription
       properties: {
-        maxDeliveryCount: 10
+        maxDeliveryCount: 5
         lockDuration: 'PT1M'
         deadLetteringOnMessageExpiration: true
         deadLetteringOnFilterEvaluationExceptions: true

@@ -10,16 +10,26 @@ internal static class LocalServices
     public const string EmulatorCosmosKey =
         "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==";
 
-    public static string StorageConnectionString =>
-        Setting("Storage__ConnectionString", "UseDevelopmentStorage=true");
+    /// <summary>Azurite, on the ports eng/services.sh uses (ECOFLOWS_AZURITE_*_PORT move them for an isolated set).</summary>
+    public static string StorageConnectionString => Setting(
+        "Storage__ConnectionString",
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+        $"BlobEndpoint=http://127.0.0.1:{Setting("ECOFLOWS_AZURITE_BLOB_PORT", "10000")}/devstoreaccount1;" +
+        $"QueueEndpoint=http://127.0.0.1:{Setting("ECOFLOWS_AZURITE_QUEUE_PORT", "10001")}/devstoreaccount1;" +
+        $"TableEndpoint=http://127.0.0.1:{Setting("ECOFLOWS_AZURITE_TABLE_PORT", "10002")}/devstoreaccount1;");
 
-    public static Uri CosmosEndpoint => new(Setting("Cosmos__AccountEndpoint", "http://127.0.0.1:8081/"));
+    public static Uri CosmosEndpoint => new(Setting("Cosmos__AccountEndpoint", $"http://127.0.0.1:{Setting("ECOFLOWS_COSMOS_PORT", "8081")}/"));
 
     public static string CosmosKey => Setting("Cosmos__AccountKey", EmulatorCosmosKey);
 
+    /// <summary>The Service Bus emulator (ECOFLOWS_SERVICEBUS_PORT moves it), in the official emulator's connection string form.</summary>
     public static string ServiceBusConnectionString => Setting(
         "ServiceBus__ConnectionString",
-        "Endpoint=amqp://127.0.0.1:5672/;SharedAccessKeyName=ecoflows;SharedAccessKey=ecoflows-local;UseDevelopmentEmulator=true");
+        $"Endpoint=sb://localhost:{Setting("ECOFLOWS_SERVICEBUS_PORT", "5672")};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;");
+
+    /// <summary>Where eng/services.sh keeps data, logs and pid files (ECOFLOWS_LOCAL_DIR, else .local).</summary>
+    public static string LocalDirectory => Setting("ECOFLOWS_LOCAL_DIR", Path.Combine(RepositoryRoot, ".local"));
 
     /// <summary>The repository root, found from the test assembly's location.</summary>
     public static string RepositoryRoot

@@ -11,6 +11,9 @@ internal static class ServiceControl
         await RunAsync("start", service);
     }
 
+    /// <summary>Starts <paramref name="service"/> (after a crash the pid file names a dead process; the script starts it again).</summary>
+    public static Task StartAsync(string service) => RunAsync("start", service);
+
     private static async Task RunAsync(string action, string service)
     {
         var script = Path.Combine(LocalServices.RepositoryRoot, "eng", "services.sh");

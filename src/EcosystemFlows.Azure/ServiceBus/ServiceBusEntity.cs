@@ -1,8 +1,7 @@
 namespace EcosystemFlows.Azure.ServiceBus;
 
 /// <summary>
-/// A Service Bus entity messages are received from: a queue, or a topic's subscription. How it is
-/// addressed on the wire is the dialect's business (<see cref="ServiceBusDialect"/>).
+/// A Service Bus entity messages are received from: a queue, or a topic's subscription.
 /// </summary>
 /// <param name="Name">The queue name, or the topic name when <paramref name="Subscription"/> is set.</param>
 /// <param name="Subscription">The subscription name for a topic subscription; null for a queue.</param>

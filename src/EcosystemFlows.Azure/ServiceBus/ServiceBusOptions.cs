@@ -1,52 +1,50 @@
 using System.ComponentModel.DataAnnotations;
+using Azure.Messaging.ServiceBus;
 
 namespace EcosystemFlows.Azure.ServiceBus;
 
-/// <summary>Service Bus (commands in, workflow events out), reached over AMQP 1.0.</summary>
+/// <summary>Service Bus (commands in, workflow events out), reached with Azure.Messaging.ServiceBus.</summary>
 public sealed class ServiceBusOptions : IValidatableObject
 {
     /// <summary>Configuration section: <c>ServiceBus</c>.</summary>
     public const string SectionName = "ServiceBus";
 
     /// <summary>
-    /// The namespace connection string (SAS key, or the local broker); see <see cref="ServiceBusConnectionString"/>.
+    /// The namespace connection string: a SAS key, or the local emulator in the official emulator's form
+    /// (<c>Endpoint=sb://localhost:5672;SharedAccessKeyName=…;SharedAccessKey=…;UseDevelopmentEmulator=true;</c>).
     /// Set this or <see cref="FullyQualifiedNamespace"/>, not both.
     /// </summary>
     public string ConnectionString { get; set; } = "";
 
     /// <summary>
-    /// The namespace host (<c>ns.servicebus.windows.net</c>) that infra sets for managed-identity access:
-    /// TLS on 5671, every entity authorized through CBS with a Microsoft Entra token
-    /// (<see cref="Auth.MicrosoftEntraTokenProvider"/>). Set this or <see cref="ConnectionString"/>, not both.
+    /// The namespace host (<c>ns.servicebus.windows.net</c>) that infra sets for managed-identity access
+    /// (<c>DefaultAzureCredential</c>). Set this or <see cref="ConnectionString"/>, not both.
     /// </summary>
     public string? FullyQualifiedNamespace { get; set; }
 
-    /// <summary>How long opening an AMQP connection may take before it counts as failed.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:02:00", ErrorMessage = "must be between 1 second and 2 minutes")]
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>How long one send, settlement send or CBS request may take before it counts as failed.</summary>
+    /// <summary>How long one SDK operation attempt may take (the SDK's TryTimeout).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00", ErrorMessage = "must be between 1 second and 5 minutes")]
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Longest wait between reconnect attempts (the backoff doubles from 200 ms up to this).</summary>
+    /// <summary>Longest wait between SDK retry attempts (its exponential back-off's MaxDelay).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "must be between 1 second and 10 minutes")]
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Link credit (prefetch) per listener. At least 100: RabbitMQ 3.10 can overrun small credit, and
-    /// AMQPNetLite then drops the connection.
+    /// Prefetch per processor. Prefetched messages are locked while they wait, so keep it near
+    /// <see cref="MaxConcurrentCalls"/> (the SDK's guidance).
     /// </summary>
-    [Range(100, 5000, ErrorMessage = "must be between 100 and 5000")]
-    public int PrefetchCount { get; set; } = 200;
+    [Range(0, 5000, ErrorMessage = "must be between 0 and 5000")]
+    public int PrefetchCount { get; set; } = 16;
 
     /// <summary>Messages one listener handles at the same time.</summary>
     [Range(1, 1000, ErrorMessage = "must be between 1 and 1000")]
     public int MaxConcurrentCalls { get; set; } = 16;
 
     /// <summary>
-    /// Deliveries after which a failing message is dead-lettered (Service Bus's MaxDeliveryCount; enforced
-    /// by this client too, since the local broker does not count).
+    /// Deliveries after which a failing message is dead-lettered by the app with the failure as description.
+    /// Keep it equal to the entity's MaxDeliveryCount (infra/app/servicebus.bicep, eng/emulators/servicebus/Config.json),
+    /// which the namespace enforces (reason MaxDeliveryCountExceeded) should the app never settle.
     /// </summary>
     [Range(1, 2000, ErrorMessage = "must be between 1 and 2000")]
     public int MaxDeliveryCount { get; set; } = 5;
@@ -54,7 +52,8 @@ public sealed class ServiceBusOptions : IValidatableObject
     /// <summary>
     /// A message whose handler failed is abandoned only after this delay, doubled per delivery (capped at 30 s),
     /// so an outage of a dependency that lasts seconds (a database restarting) does not use up
-    /// <see cref="MaxDeliveryCount"/> within them. The message stays locked meanwhile; zero abandons at once.
+    /// <see cref="MaxDeliveryCount"/> within them. The message stays locked meanwhile, so the wait is also capped at a
+    /// quarter of the lock time left (a 1-minute LockDuration allows about 15 s); zero abandons at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "must be between 0 and 30 seconds")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
@@ -66,13 +65,6 @@ public sealed class ServiceBusOptions : IValidatableObject
     /// <summary>How long a stopping listener waits for handlers in flight before cancelling them.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "must be between 0 and 10 minutes")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// Lifetime of a SAS token put on the CBS node; it is renewed when 80 % of it has passed. A Microsoft
-    /// Entra token keeps the lifetime Entra gave it and is renewed once less than a fifth of this is left.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:05:00", "1.00:00:00", ErrorMessage = "must be between 5 minutes and 1 day")]
-    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>The topic workflow events are published to.</summary>
     [Required(ErrorMessage = "is required")]
@@ -92,14 +84,6 @@ public sealed class ServiceBusOptions : IValidatableObject
     /// <summary>True when the namespace is reached with a Microsoft Entra identity rather than a connection string.</summary>
     public bool UsesIdentity => string.IsNullOrWhiteSpace(ConnectionString) && !string.IsNullOrWhiteSpace(FullyQualifiedNamespace);
 
-    /// <summary>
-    /// The endpoint (valid once options validation has passed): the parsed connection string, or for
-    /// <see cref="FullyQualifiedNamespace"/> an <c>sb://</c> endpoint without keys.
-    /// </summary>
-    public ServiceBusConnectionString Parsed => UsesIdentity
-        ? ServiceBusConnectionString.ForNamespace(FullyQualifiedNamespace!)
-        : ServiceBusConnectionString.Parse(ConnectionString);
-
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -116,11 +100,11 @@ public sealed class ServiceBusOptions : IValidatableObject
 
         if (hasConnectionString)
         {
-            if (!ServiceBusConnectionString.TryParse(ConnectionString, out var parsed, out var error))
+            if (!TryParse(ConnectionString, out var parsed, out var error))
             {
                 yield return new ValidationResult($"is malformed: {error}", [nameof(ConnectionString)]);
             }
-            else if (!parsed.UseDevelopmentEmulator && string.IsNullOrEmpty(parsed.SharedAccessKeyName))
+            else if (string.IsNullOrEmpty(parsed.SharedAccessKeyName) && string.IsNullOrEmpty(parsed.SharedAccessSignature))
             {
                 // Without a key there is nothing to sign a SAS token with; identity-based access goes by namespace.
                 yield return new ValidationResult(
@@ -136,9 +120,32 @@ public sealed class ServiceBusOptions : IValidatableObject
         }
 
         if (DuplicateDelivery && !(hasConnectionString
-            && ServiceBusConnectionString.TryParse(ConnectionString, out var local, out _) && local.UseDevelopmentEmulator))
+            && TryParse(ConnectionString, out var local, out _) && IsEmulator(ConnectionString, local)))
         {
             yield return new ValidationResult("is a test switch, accepted only with the local emulator (UseDevelopmentEmulator=true)", [nameof(DuplicateDelivery)]);
         }
     }
+
+    private static bool TryParse(string connectionString, out ServiceBusConnectionStringProperties properties, out string? error)
+    {
+        try
+        {
+            properties = ServiceBusConnectionStringProperties.Parse(connectionString);
+            // The SDK rewrites any scheme to sb://; an ftp:// or amqp:// endpoint is still a mistake worth naming.
+            error = connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("Endpoint=sb://", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : "Endpoint must be an sb:// address (sb://<namespace> or sb://localhost:<port>)";
+            return error is null;
+        }
+        catch (FormatException ex)
+        {
+            properties = null!;
+            error = ex.Message;
+            return false;
+        }
+    }
+
+    /// <summary>UseDevelopmentEmulator=true (the SDK then speaks plain AMQP to the local emulator).</summary>
+    private static bool IsEmulator(string connectionString, ServiceBusConnectionStringProperties _) =>
+        connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("UseDevelopmentEmulator=true", StringComparison.OrdinalIgnoreCase);
 }

@@ -1,7 +1,6 @@
 using System.Reflection;
 using Azure.Core;
 using EcosystemFlows.Azure.Configuration;
-using EcosystemFlows.Azure.ServiceBus.Auth;
 using EcosystemFlows.Azure.ServiceBus.Events;
 using EcosystemFlows.Azure.ServiceBus.Triggers;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,41 +14,25 @@ namespace EcosystemFlows.Azure.ServiceBus;
 public static class ServiceBusServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the shared <see cref="ServiceBusConnection"/> with its <see cref="ICbsTokenProvider"/>
-    /// (SAS for a connection string, Microsoft Entra for a namespace: the registered
-    /// <see cref="TokenCredential"/>, else <see cref="AzureCredentials"/>), <see cref="ServiceBusSender"/>,
-    /// <see cref="IEventPublisher"/> and the hosted <see cref="ServiceBusTriggerHost"/>. The
-    /// <see cref="ServiceBusOptions"/> must be bound and validated by the caller (the app does it with
-    /// <c>AddValidatedOptions&lt;ServiceBusOptions&gt;</c>).
+    /// Registers the one <see cref="global::Azure.Messaging.ServiceBus.ServiceBusClient"/> (connection string, or namespace
+    /// with the registered <see cref="TokenCredential"/>, else <see cref="AzureCredentials"/>), the app's
+    /// <see cref="ServiceBusSender"/>, <see cref="IEventPublisher"/> and the hosted <see cref="ServiceBusTriggerHost"/>.
+    /// The <see cref="ServiceBusOptions"/> must be bound and validated by the caller (the app does it with
+    /// <c>AddValidatedOptions&lt;ServiceBusOptions&gt;</c>). Disposed in reverse order: processors, senders, then the client.
     /// </summary>
     public static IServiceCollection AddServiceBus(this IServiceCollection services)
     {
         services.AddOptions<ServiceBusOptions>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(CreateTokenProvider);
-        services.TryAddSingleton<ServiceBusConnection>();
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ServiceBusOptions>>().Value;
+            return ServiceBusClientFactory.Create(options, options.UsesIdentity ? sp.GetService<TokenCredential>() ?? AzureCredentials.Create() : null);
+        });
         services.TryAddSingleton<ServiceBusSender>();
         services.TryAddSingleton<IEventPublisher, CloudEventPublisher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServiceBusTriggerHost>());
         return services;
-    }
-
-    private static ICbsTokenProvider CreateTokenProvider(IServiceProvider services)
-    {
-        var options = services.GetRequiredService<IOptions<ServiceBusOptions>>().Value;
-        if (options.UsesIdentity)
-        {
-            return new MicrosoftEntraTokenProvider(services.GetService<TokenCredential>() ?? AzureCredentials.Create());
-        }
-
-        // A connection string: SAS with its key (the local broker never asks for a token).
-        var endpoint = options.Parsed;
-        return new SharedAccessKeyTokenProvider(
-            endpoint.SharedAccessKeyName ?? throw new InvalidOperationException(
-                "ServiceBus:ConnectionString has no SharedAccessKeyName/SharedAccessKey; set ServiceBus:FullyQualifiedNamespace to connect with Microsoft Entra ID"),
-            endpoint.SharedAccessKey!,
-            options.TokenLifetime,
-            services.GetRequiredService<TimeProvider>());
     }
 
     /// <summary>Registers <typeparamref name="THandler"/> on the entity its <see cref="ServiceBusTriggerAttribute"/> names.</summary>

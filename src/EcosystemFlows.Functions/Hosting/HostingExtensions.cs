@@ -81,7 +81,7 @@ internal static class HostingExtensions
             .AddCheck<CosmosReadinessCheck>("cosmos", tags: [ReadyTag], timeout: timeout)
             .AddCheck<BlobReadinessCheck>("blob", tags: [ReadyTag], timeout: timeout)
             .AddCheck<QueueReadinessCheck>("queue", tags: [ReadyTag], timeout: timeout)
-            .AddCheck<AmqpReadinessCheck>("amqp", tags: [ReadyTag], timeout: timeout);
+            .AddCheck<ServiceBusReadinessCheck>("servicebus", tags: [ReadyTag], timeout: timeout);
         return services;
     }
 

@@ -19,7 +19,7 @@ public static class DependencyRetry
     {
         "Microsoft.Azure.Cosmos.CosmosException",
         "Azure.RequestFailedException",
-        "Amqp.AmqpException",
+        "Azure.Messaging.ServiceBus.ServiceBusException",
         typeof(HttpRequestException).FullName!,
         typeof(System.Net.Sockets.SocketException).FullName!,
         typeof(IOException).FullName!,

@@ -16,7 +16,7 @@ public sealed class OptionsValidationTests
         ["Cosmos:AccountEndpoint"] = "http://127.0.0.1:8081/",
         ["Cosmos:AccountKey"] = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==",
         ["Cosmos:DatabaseName"] = "ecosystemflows",
-        ["ServiceBus:ConnectionString"] = "Endpoint=amqp://127.0.0.1:5672/;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true",
+        ["ServiceBus:ConnectionString"] = "Endpoint=sb://localhost:5672;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true;",
     };
 
     [Fact]
@@ -26,7 +26,7 @@ public sealed class OptionsValidationTests
 
         Assert.Equal("ecosystemflows", services.GetRequiredService<IOptions<CosmosOptions>>().Value.DatabaseName);
         Assert.True(services.GetRequiredService<IOptions<CosmosOptions>>().Value.IsLocalEmulator);
-        Assert.Equal(5672, services.GetRequiredService<IOptions<ServiceBusOptions>>().Value.Parsed.Port);
+        Assert.False(services.GetRequiredService<IOptions<ServiceBusOptions>>().Value.UsesIdentity);
         Assert.Equal(TimeSpan.FromSeconds(10), services.GetRequiredService<IOptions<StorageOptions>>().Value.NetworkTimeout);
     }
 
@@ -103,15 +103,12 @@ public sealed class OptionsValidationTests
         var options = Build(settings).GetRequiredService<IOptions<ServiceBusOptions>>().Value;
 
         Assert.True(options.UsesIdentity);
-        Assert.Equal("sb-ecoflows.servicebus.windows.net", options.Parsed.Host);
-        Assert.True(options.Parsed.UseTls);
-        Assert.Equal(5671, options.Parsed.Port);
-        Assert.Null(options.Parsed.SharedAccessKey);
+        Assert.Equal("sb-ecoflows.servicebus.windows.net", options.FullyQualifiedNamespace);
     }
 
     [Theory]
     [InlineData(null, null, "setting 'ServiceBus:ConnectionString' (environment variable ServiceBus__ConnectionString): is required, or set FullyQualifiedNamespace")]
-    [InlineData("Endpoint=amqp://127.0.0.1:5672/;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true", "sb-ecoflows.servicebus.windows.net", "not both")]
+    [InlineData("Endpoint=sb://localhost:5672;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true;", "sb-ecoflows.servicebus.windows.net", "not both")]
     [InlineData(null, "sb://sb-ecoflows.servicebus.windows.net/", "setting 'ServiceBus:FullyQualifiedNamespace' (environment variable ServiceBus__FullyQualifiedNamespace): must be a host name")]
     [InlineData("Endpoint=sb://sb-ecoflows.servicebus.windows.net/", null, "has no SharedAccessKeyName/SharedAccessKey; to connect with Microsoft Entra ID set FullyQualifiedNamespace")]
     public void Validate_ServiceBusConnectionStringAndNamespace_NeedExactlyOne(string? connectionString, string? fullyQualifiedNamespace, string expected)

@@ -63,9 +63,9 @@ public sealed class ServiceBusTriggerTests
     }
 
     [Fact]
-    public void Options_PrefetchBelow100_FailsValidation()
+    public void Options_NegativePrefetch_FailsValidation()
     {
-        var options = new ServiceBusOptions { ConnectionString = "Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b", PrefetchCount = 10 };
+        var options = new ServiceBusOptions { ConnectionString = "Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b", PrefetchCount = -1 };
         var errors = new List<ValidationResult>();
 
         var valid = Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true);

@@ -163,7 +163,7 @@ public sealed class CustomHandlerInvocationTests : IAsyncLifetime
     }
 
     [Fact]
-    public void AddCustomHandlerInvocations_ServiceBusTriggers_RemovesTheStandaloneListenerButKeepsTheRegistrations()
+    public void AddCustomHandlerInvocations_ServiceBusTriggers_KeepsTheInProcessProcessorAndTheRegistrations()
     {
         var services = new ServiceCollection();
         services.AddServiceBusTrigger<ProbeFunction>();
@@ -171,7 +171,7 @@ public sealed class CustomHandlerInvocationTests : IAsyncLifetime
 
         services.AddCustomHandlerInvocations();
 
-        Assert.DoesNotContain(services, d => d.ImplementationType == typeof(ServiceBusTriggerHost));
+        Assert.Contains(services, d => d.ImplementationType == typeof(ServiceBusTriggerHost));
         Assert.Contains(services, d => d.ImplementationInstance is ServiceBusTriggerRegistration { HandlerType: var type } && type == typeof(ProbeFunction));
     }
 

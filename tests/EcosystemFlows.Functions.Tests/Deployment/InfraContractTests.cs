@@ -4,7 +4,6 @@ using System.Text.Json;
 using EcosystemFlows.Azure.Cosmos;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Azure.Storage;
-using EcosystemFlows.Functions.Hosting.CustomHandler;
 using EcosystemFlows.Functions.Security;
 
 namespace EcosystemFlows.Functions.Tests.Deployment;
@@ -57,19 +56,16 @@ public sealed class InfraContractTests : IClassFixture<InfraContractTests.Compil
     }
 
     [Fact]
-    public void FunctionAppSettings_ServiceBusTriggerConnection_IsIdentityBased()
+    public void FunctionAppSettings_ServiceBus_ReachedByTheAppsOwnClientOnly()
     {
-        // function.json's serviceBusTrigger names FunctionManifest.ServiceBusConnection; the host resolves it
-        // from <name>__fullyQualifiedNamespace with the managed identity named by <name>__clientId.
+        // No function.json binds a Service Bus trigger (the hosted SDK processor consumes in-process), so no
+        // host-side trigger connection is configured; the app's client gets the namespace for its managed identity.
         var site = Assert.Single(_template.Resources("Microsoft.Web/sites"));
         var settings = site.GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings")
             .EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("value").GetString());
-        var connection = FunctionManifest.ServiceBusConnection;
 
-        Assert.Contains($"{connection}__fullyQualifiedNamespace", settings.Keys);
-        Assert.Equal("managedidentity", settings[$"{connection}__credential"]);
-        Assert.Contains($"{connection}__clientId", settings.Keys);
-        Assert.DoesNotContain(connection, settings.Keys);
+        Assert.DoesNotContain(settings.Keys, key => key.StartsWith("ServiceBusConnection", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("ServiceBus__FullyQualifiedNamespace", settings.Keys);
         Assert.Equal("custom", settings["FUNCTIONS_WORKER_RUNTIME"]);
     }
 
@@ -106,14 +102,21 @@ public sealed class InfraContractTests : IClassFixture<InfraContractTests.Compil
     {
         var queue = Assert.Single(_template.Resources("Microsoft.ServiceBus/namespaces/queues"));
         var topic = Assert.Single(_template.Resources("Microsoft.ServiceBus/namespaces/topics"));
-        var localDefinitions = JsonDocument.Parse(File.ReadAllText(Path.Combine(CompiledTemplate.RepositoryRoot, "eng", "emulators", "rabbitmq", "definitions.json")));
+        var local = JsonDocument.Parse(File.ReadAllText(Path.Combine(CompiledTemplate.RepositoryRoot, "eng", "emulators", "servicebus", "Config.json")))
+            .RootElement.GetProperty("UserConfig").GetProperty("Namespaces")[0];
 
         Assert.Contains("'offering-commands'", queue.GetProperty("name").GetString(), StringComparison.Ordinal);
         Assert.True(queue.GetProperty("properties").GetProperty("maxDeliveryCount").GetInt32() > 1);
         Assert.True(queue.GetProperty("properties").GetProperty("deadLetteringOnMessageExpiration").GetBoolean());
         Assert.Contains("'offering-events'", topic.GetProperty("name").GetString(), StringComparison.Ordinal);
-        Assert.Contains(localDefinitions.RootElement.GetProperty("queues").EnumerateArray(), q => q.GetProperty("name").GetString() == "offering-commands");
-        Assert.Contains(localDefinitions.RootElement.GetProperty("exchanges").EnumerateArray(), x => x.GetProperty("name").GetString() == "offering-events");
+        var localQueue = Assert.Single(local.GetProperty("Queues").EnumerateArray(), q => q.GetProperty("Name").GetString() == "offering-commands");
+        Assert.Contains(local.GetProperty("Topics").EnumerateArray(), t => t.GetProperty("Name").GetString() == "offering-events");
+
+        // One max delivery count and lock duration: Azure's, the local emulator's and the app's own.
+        var maxDeliveryCount = queue.GetProperty("properties").GetProperty("maxDeliveryCount").GetInt32();
+        Assert.Equal(maxDeliveryCount, localQueue.GetProperty("Properties").GetProperty("MaxDeliveryCount").GetInt32());
+        Assert.Equal(maxDeliveryCount, new EcosystemFlows.Azure.ServiceBus.ServiceBusOptions().MaxDeliveryCount);
+        Assert.Equal(queue.GetProperty("properties").GetProperty("lockDuration").GetString(), localQueue.GetProperty("Properties").GetProperty("LockDuration").GetString());
     }
 
     [Fact]

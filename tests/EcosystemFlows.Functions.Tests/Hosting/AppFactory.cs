@@ -1,11 +1,11 @@
 using EcosystemFlows.Azure.ServiceBus.Events;
 using EcosystemFlows.Azure.ServiceBus.Triggers;
 using EcosystemFlows.Domain.Ports;
+using EcosystemFlows.DurableTask.Hosting;
 using EcosystemFlows.Functions.Tests.Workflows;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using EcosystemFlows.DurableTask.Hosting;
 using Microsoft.DurableTask.Testing.Sidecar;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,8 +34,8 @@ internal sealed class AppFactory(
         ["Cosmos:AccountKey"] = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==",
         ["Cosmos:DatabaseName"] = "ecosystemflows-tests",
         // Port 1 on loopback: nothing listens, so the AMQP probe fails fast with "connection refused".
-        ["ServiceBus:ConnectionString"] = "Endpoint=amqp://127.0.0.1:1/;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true",
-        ["ServiceBus:ConnectTimeout"] = "00:00:02",
+        ["ServiceBus:ConnectionString"] = "Endpoint=sb://localhost:1;SharedAccessKeyName=u;SharedAccessKey=p;UseDevelopmentEmulator=true;",
+        ["ServiceBus:OperationTimeout"] = "00:00:02",
         ["Auth:Audience"] = "ecosystemflows-tests",
         ["Auth:Issuer"] = "ecosystemflows-tests",
         ["Auth:DevelopmentSigningKey"] = TestSigningKey,

@@ -26,7 +26,7 @@ public sealed class SecretsLoggingTests
         var storageKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
         var serviceBusKey = $"sb-secret-{Guid.NewGuid():N}";
         var storage = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={storageKey};BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:1/devstoreaccount1;";
-        var serviceBus = $"Endpoint=amqp://127.0.0.1:1/;SharedAccessKeyName=ecoflows;SharedAccessKey={serviceBusKey};UseDevelopmentEmulator=true";
+        var serviceBus = $"Endpoint=sb://localhost:1;SharedAccessKeyName=ecoflows;SharedAccessKey={serviceBusKey};UseDevelopmentEmulator=true;";
         var capture = new CapturingLoggerProvider();
         await using var app = new AppFactory(
             new Dictionary<string, string?>

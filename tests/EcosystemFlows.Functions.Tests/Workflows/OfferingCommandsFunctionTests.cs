@@ -2,10 +2,10 @@ using System.Text;
 using System.Text.Json;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Domain.Tests;
-using Microsoft.DurableTask.Client;
 using EcosystemFlows.Functions.Security;
 using EcosystemFlows.Functions.Tests.Hosting;
 using EcosystemFlows.Functions.Workflows.JointOffering;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EcosystemFlows.Functions.Tests.Workflows;

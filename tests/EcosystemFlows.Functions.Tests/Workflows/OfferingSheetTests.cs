@@ -1,8 +1,8 @@
 using System.Text.Json;
 using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.Functions.Workflows.JointOffering;
 using Microsoft.DurableTask;
 using Moq;
-using EcosystemFlows.Functions.Workflows.JointOffering;
 
 namespace EcosystemFlows.Functions.Tests.Workflows;
 

@@ -1,10 +1,10 @@
 using Azure.Core;
+using EcosystemFlows.Azure.Configuration;
 using EcosystemFlows.Azure.Storage;
 using EcosystemFlows.DurableTask.Hosting;
-using EcosystemFlows.Azure.Configuration;
 using Microsoft.DurableTask;
-using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Converters;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

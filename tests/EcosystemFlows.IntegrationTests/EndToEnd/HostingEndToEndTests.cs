@@ -18,7 +18,7 @@ public sealed class HostingEndToEndTests
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         using var report = JsonDocument.Parse(body);
         var checks = report.RootElement.GetProperty("checks").EnumerateObject().ToDictionary(c => c.Name, c => c.Value.GetProperty("status").GetString());
-        Assert.Equal(["amqp", "blob", "cosmos", "queue"], checks.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["blob", "cosmos", "queue", "servicebus"], checks.Keys.Order(StringComparer.Ordinal));
         Assert.All(checks.Values, status => Assert.Equal("Healthy", status));
     }
 
@@ -38,7 +38,7 @@ public sealed class HostingEndToEndTests
         Assert.Equal("Unhealthy", checks.GetProperty("cosmos").GetProperty("status").GetString());
         Assert.Contains("127.0.0.1:1", checks.GetProperty("cosmos").GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal("Healthy", checks.GetProperty("blob").GetProperty("status").GetString());
-        Assert.Equal("Healthy", checks.GetProperty("amqp").GetProperty("status").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("servicebus").GetProperty("status").GetString());
     }
 
     [Fact]

@@ -7,12 +7,12 @@ using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Domain.Tests;
 using EcosystemFlows.Functions.Security;
 using EcosystemFlows.Functions.Workflows.JointOffering;
-using Microsoft.Extensions.Options;
+using EcosystemFlows.IntegrationTests.ServiceBus;
 
 namespace EcosystemFlows.IntegrationTests.EndToEnd;
 
 /// <summary>
-/// The product as users meet it: the app as a process on Cosmos stand-in, Azurite and RabbitMQ; partners
+/// The product as users meet it: the app as a process on Cosmos stand-in, Azurite and the Service Bus emulator; partners
 /// over HTTP, one sign-off over Service Bus, and the events read back from a subscription.
 /// </summary>
 public sealed class JointOfferingEndToEndTests
@@ -20,7 +20,7 @@ public sealed class JointOfferingEndToEndTests
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     [Fact]
-    public async Task Offerings_LaunchedAndRejected_OverHttpAndAmqp_PublishTheirEvents()
+    public async Task Offerings_LaunchedAndRejected_OverHttpAndServiceBus_PublishTheirEvents()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var settings = AppProcess.LocalServiceSettings();
@@ -59,7 +59,8 @@ public sealed class JointOfferingEndToEndTests
             Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
         }
 
-        await using var connection = new ServiceBusConnection(Options.Create(new ServiceBusOptions { ConnectionString = LocalServices.ServiceBusConnectionString }));
+        await using var client = ServiceBusTestBroker.Client();
+        await using var sender = new ServiceBusSender(client);
         var command = new OfferingCommandMessage
         {
             Command = OfferingCommandType.RecordSignOff,
@@ -69,7 +70,7 @@ public sealed class JointOfferingEndToEndTests
             Approve = true,
             TermsHash = hash,
         };
-        await new ServiceBusSender(connection).SendToQueueAsync(
+        await sender.SendToQueueAsync(
             OfferingCommandsFunction.QueueName,
             new ServiceBusMessage(JsonSerializer.SerializeToUtf8Bytes(command, CommandJsonContext.Default.OfferingCommandMessage)) { MessageId = $"{launchedId}-dan" });
         using var rejected = await As("ivan", "contoso", Roles.Approver).PostAsJsonAsync($"/api/offerings/{rejectedId}/signoffs/legal", new SignOffRequest(false, "liability cap missing", hash), Json);
@@ -82,7 +83,7 @@ public sealed class JointOfferingEndToEndTests
 
         var gates = awaiting.Gates.Count;
         var conflicts = awaiting.Gates.Count(g => g.GateId == "conflict-review");
-        var events = await ReadEventsAsync(connection, new() { [launchedId] = "offering.launched", [rejectedId] = "offering.rejected" });
+        var events = await ReadEventsAsync(client, new() { [launchedId] = "offering.launched", [rejectedId] = "offering.rejected" });
         Assert.Equal(
             conflicts == 0
                 ? ["offering.submitted", "partner.verified", "signoff.requested", "signoff.recorded", "offering.approved", "sku.created", "support.assigned", "offering.launched"]
@@ -130,12 +131,12 @@ public sealed class JointOfferingEndToEndTests
     /// offering's sequence number (a topic does not promise arrival order), read until each offering's final
     /// event (<paramref name="lastEvents"/>) has arrived.
     /// </summary>
-    private static async Task<Dictionary<string, List<string>>> ReadEventsAsync(ServiceBusConnection connection, Dictionary<string, string> lastEvents)
+    private static async Task<Dictionary<string, List<string>>> ReadEventsAsync(global::Azure.Messaging.ServiceBus.ServiceBusClient client, Dictionary<string, string> lastEvents)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var events = lastEvents.Keys.ToDictionary(id => id, _ => new SortedList<int, string>());
         var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var processor = new ServiceBusProcessor(connection, ServiceBusEntity.TopicSubscription("offering-events", "e2e"), (message, _) =>
+        await using var processor = ServiceBusTestBroker.Processor(client, ServiceBusEntity.TopicSubscription("offering-events", "e2e"), (message, _) =>
         {
             lock (events)
             {

@@ -4,17 +4,18 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Amqp;
+using Azure.Messaging.ServiceBus;
 using EcosystemFlows.Domain.Tests;
 using EcosystemFlows.Functions.Security;
 using EcosystemFlows.Functions.Workflows.JointOffering;
-using EcosystemFlows.IntegrationTests.Amqp;
+using EcosystemFlows.IntegrationTests.ServiceBus;
 
 namespace EcosystemFlows.IntegrationTests.EndToEnd;
 
 /// <summary>
 /// One trace from an HTTP start to the published event, through the app process, the Storage-queue task hub
-/// (the durable boundary) and RabbitMQ: the event's <c>traceparent</c> carries the trace id the caller sent.
+/// (the durable boundary) and Service Bus (the emulator, through the SDK): the event's <c>traceparent</c> carries the
+/// trace id the caller sent.
 /// </summary>
 public sealed class TracingEndToEndTests
 {
@@ -23,14 +24,14 @@ public sealed class TracingEndToEndTests
     [Fact]
     public async Task StartOffering_WithTraceparent_PublishedEventContinuesTheCallersTrace()
     {
-        // Arrange: the app on the local services, and a private subscription to the events topic.
+        // Arrange: the app on the local services, and a subscription of the events topic this test alone reads (Config.json).
         var run = Guid.NewGuid().ToString("N")[..8];
         var settings = AppProcess.LocalServiceSettings();
         settings["Cosmos__DatabaseName"] = $"e2etrace{run}";
         settings["DurableStorage__TaskHubName"] = $"e2etrace{run}";
         settings["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
-        await using var broker = await AmqpBroker.ConnectAsync();
-        var events = broker.CreateSubscriber(AmqpBroker.EventsExchange, "#");
+        await using var client = ServiceBusTestBroker.Client();
+        await using var events = client.CreateReceiver("offering-events", "e2e-tracing");
         await using var app = AppProcess.Start(settings);
         using var anonymous = await app.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));
         var auth = new AuthOptions { Audience = settings["Auth__Audience"], DevelopmentSigningKey = settings["Auth__DevelopmentSigningKey"] };
@@ -73,20 +74,19 @@ public sealed class TracingEndToEndTests
         Assert.Equal(traceParent, submitted.ApplicationProperties["Diagnostic-Id"]);
     }
 
-    private static async Task<Message> ReceiveAsync(IReceiverLink events, string offeringId, string type, AppProcess app)
+    private static async Task<ServiceBusReceivedMessage> ReceiveAsync(ServiceBusReceiver events, string offeringId, string type, AppProcess app)
     {
         var deadline = Stopwatch.StartNew();
         while (TimeSpan.FromSeconds(60) - deadline.Elapsed is var remaining && remaining > TimeSpan.Zero)
         {
-            if (await events.ReceiveAsync(remaining) is not { } message)
+            // Earlier runs' events are read and completed on the way.
+            foreach (var message in await events.ReceiveMessagesAsync(100, remaining))
             {
-                break;
-            }
-
-            events.Accept(message);
-            if (message.Properties?.Subject == offeringId && message.ApplicationProperties?["type"] as string == type)
-            {
-                return message;
+                await events.CompleteMessageAsync(message);
+                if (message.Subject == offeringId && message.ApplicationProperties.TryGetValue("type", out var value) && value as string == type)
+                {
+                    return message;
+                }
             }
         }
 

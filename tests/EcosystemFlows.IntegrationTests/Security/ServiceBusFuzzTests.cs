@@ -20,8 +20,8 @@ using Xunit.Abstractions;
 namespace EcosystemFlows.IntegrationTests.Security;
 
 /// <summary>
-/// ≥ 1,000 malformed or refused commands on a queue of the local RabbitMQ, processed by the real trigger
-/// host and the real <see cref="OfferingCommandsFunction"/>: every one must be dead-lettered with a
+/// ≥ 1,000 malformed or refused commands on a queue of the local Service Bus emulator, processed by the real trigger
+/// host (SDK processor) and the real <see cref="OfferingCommandsFunction"/>: every one must be dead-lettered with a
 /// reason (none lost: count in = count dead-lettered), none may crash the handler (a crash would be
 /// retried, then dead-lettered as MaxDeliveryCountExceeded), and a valid command sent afterwards must
 /// still be processed. Seeded (ECOFLOWS_FUZZ_SEED); counts go to bench/results/faults.json.
@@ -37,7 +37,8 @@ public sealed class ServiceBusFuzzTests(ITestOutputHelper output)
         // Arrange
         var seed = int.TryParse(Environment.GetEnvironmentVariable("ECOFLOWS_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var chosen) ? chosen : 20261123;
         output.WriteLine($"Service Bus fuzz seed: {seed}");
-        var queue = await ServiceBusTestBroker.CreateQueueAsync("fuzz");
+        var queue = await ServiceBusTestBroker.PurgeAsync("it-fuzz");
+        var run = ServiceBusTestBroker.RunPrefix("fuzz");
         var started = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var host = BuildHost(queue, started);
         await host.StartAsync();
@@ -51,14 +52,14 @@ public sealed class ServiceBusFuzzTests(ITestOutputHelper output)
             {
                 var message = new ServiceBusMessage(Generate(random, i))
                 {
-                    MessageId = $"fuzz-{i}",
+                    MessageId = $"{run}{i}",
                     ContentType = "application/json",
                     ApplicationProperties = new Dictionary<string, object?> { ["fuzzIndex"] = i },
                 };
                 await sender.SendToQueueAsync(queue, message);
             }
 
-            var dead = await ServiceBusTestBroker.ReceiveRawAsync($"{queue}.dlq", MessageCount, timeout: TimeSpan.FromSeconds(120));
+            var dead = await ServiceBusTestBroker.ReceiveDeadLettersAsync(queue, MessageCount, m => m.MessageId.StartsWith(run, StringComparison.Ordinal), TimeSpan.FromSeconds(120));
             var valid = JsonSerializer.SerializeToUtf8Bytes(new OfferingCommandMessage
             {
                 Command = OfferingCommandType.StartJointOffering,
@@ -66,11 +67,11 @@ public sealed class ServiceBusFuzzTests(ITestOutputHelper output)
                 IdempotencyKey = "after-the-fuzz",
                 Terms = Examples.Terms(),
             }, CommandJsonContext.Default.OfferingCommandMessage);
-            await sender.SendToQueueAsync(queue, new ServiceBusMessage(valid) { MessageId = "valid-after-fuzz" });
+            await sender.SendToQueueAsync(queue, new ServiceBusMessage(valid) { MessageId = $"{run}valid-after-fuzz" });
             var startedId = await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
             // Assert
-            var reasons = dead.Select(m => m.ApplicationProperties?[ServiceBusDialect.DeadLetterReasonProperty] as string).ToList();
+            var reasons = dead.Select(m => m.DeadLetterReason).ToList();
             var byReason = reasons.GroupBy(r => r ?? "(none)").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
             var indexes = dead.Select(m => Convert.ToInt32(m.ApplicationProperties["fuzzIndex"], CultureInfo.InvariantCulture)).ToHashSet();
             output.WriteLine($"sent {MessageCount}, dead-lettered {dead.Count}: {string.Join(", ", byReason.Select(r => $"{r.Key}×{r.Value}"))}");
@@ -88,7 +89,7 @@ public sealed class ServiceBusFuzzTests(ITestOutputHelper output)
             Assert.Equal(MessageCount, indexes.Count);
             Assert.Equal(MessageCount, dead.Count);
             Assert.All(reasons, r => Assert.False(string.IsNullOrEmpty(r)));
-            Assert.All(dead, m => Assert.False(string.IsNullOrEmpty(m.ApplicationProperties[ServiceBusDialect.DeadLetterErrorDescriptionProperty] as string)));
+            Assert.All(dead, m => Assert.False(string.IsNullOrEmpty(m.DeadLetterErrorDescription)));
             Assert.DoesNotContain(DeadLetterMessageException.Reasons.MaxDeliveryCountExceeded, reasons);
             Assert.Equal(OfferingCommands.OfferingIdFor("contoso", "after-the-fuzz"), startedId);
         }

@@ -1,11 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Amqp;
-using Amqp.Framing;
-using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Azure.ServiceBus.Events;
 using Microsoft.Extensions.Options;
-using AmqpBroker = EcosystemFlows.IntegrationTests.Amqp.AmqpBroker;
+using ServiceBusReceivedMessage = Azure.Messaging.ServiceBus.ServiceBusReceivedMessage;
+using ServiceBusSender = EcosystemFlows.Azure.ServiceBus.ServiceBusSender;
 
 namespace EcosystemFlows.IntegrationTests.ServiceBus;
 
@@ -14,19 +12,11 @@ public sealed class ServiceBusEventPublishingTests
     [Fact]
     public async Task PublishAsync_OfferingStarted_ArrivesAsStructuredCloudEventOnTopic()
     {
-        // A private subscription: RabbitMQ binds a temporary queue to the exchange for a receiver
-        // attached to /exchange/<x>/<binding key>, so this test sees only what it publishes.
-        await using var broker = await AmqpBroker.ConnectAsync();
-        var endpoint = AmqpBroker.Endpoint;
-        var connection = await Connection.Factory.CreateAsync(new Address(endpoint.Host, endpoint.Port, endpoint.User, endpoint.Password, "/", endpoint.Scheme));
-        var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var subscription = new ReceiverLink(new Session(connection), $"events-{Guid.NewGuid():N}",
-            new Source { Address = "/exchange/offering-events/com.ecosystemflows.offering.#" }, (_, _) => attached.TrySetResult());
-        subscription.SetCredit(AmqpBroker.Credit);
-        await attached.Task.WaitAsync(ServiceBusTestBroker.WaitTimeout);
+        // The topic's integration-tests subscription (Config.json, no rule: every event); the test reads until its own event id.
         var options = ServiceBusTestBroker.Options();
-        await using var bus = new ServiceBusConnection(Options.Create(options));
-        var publisher = new CloudEventPublisher(new ServiceBusSender(bus), Options.Create(options), TimeProvider.System);
+        await using var client = ServiceBusTestBroker.Client(options);
+        await using var sender = new ServiceBusSender(client);
+        var publisher = new CloudEventPublisher(sender, Options.Create(options), TimeProvider.System);
         var eventId = $"offering-42:started:{Guid.NewGuid():N}";
         var at = new DateTimeOffset(2026, 11, 23, 7, 0, 0, TimeSpan.Zero);
 
@@ -37,17 +27,24 @@ public sealed class ServiceBusEventPublishingTests
                 Time = at,
             },
             TestEventsJsonContext.Default.OfferingStarted);
-        var message = await AmqpBroker.ReceiveByIdAsync(subscription, eventId, ServiceBusTestBroker.WaitTimeout)
-            ?? throw new Xunit.Sdk.XunitException("the event did not reach the subscription");
-        subscription.Accept(message);
-        await connection.CloseAsync();
+        await using var subscription = client.CreateReceiver("offering-events", "integration-tests");
+        ServiceBusReceivedMessage? message = null;
+        var deadline = DateTime.UtcNow + ServiceBusTestBroker.WaitTimeout;
+        while (message is null && DateTime.UtcNow < deadline)
+        {
+            foreach (var received in await subscription.ReceiveMessagesAsync(100, TimeSpan.FromSeconds(1)))
+            {
+                await subscription.CompleteMessageAsync(received);
+                message = received.MessageId == eventId ? received : message;
+            }
+        }
 
-        Assert.Equal("application/cloudevents+json", (string)message.Properties.ContentType);
-        Assert.Equal("offering-42", message.Properties.Subject);
-        Assert.True(message.Header.Durable);
+        Assert.NotNull(message);
+        Assert.Equal("application/cloudevents+json", message.ContentType);
+        Assert.Equal("offering-42", message.Subject);
         Assert.Equal("com.ecosystemflows.offering.started", message.ApplicationProperties["type"]);
         Assert.Equal(",partner-a,partner-b,", message.ApplicationProperties["partnerIds"]);
-        using var json = JsonDocument.Parse(Assert.IsType<Data>(message.BodySection).Binary);
+        using var json = JsonDocument.Parse(message.Body.ToMemory());
         var root = json.RootElement;
         Assert.Equal("1.0", root.GetProperty("specversion").GetString());
         Assert.Equal(eventId, root.GetProperty("id").GetString());

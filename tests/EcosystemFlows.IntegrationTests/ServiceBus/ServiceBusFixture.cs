@@ -1,14 +1,20 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Amqp;
-using Amqp.Framing;
+using Azure.Messaging.ServiceBus;
 using EcosystemFlows.Azure.ServiceBus;
 using Microsoft.Extensions.Logging.Abstractions;
-using AmqpBroker = EcosystemFlows.IntegrationTests.Amqp.AmqpBroker;
+using AppProcessor = EcosystemFlows.Azure.ServiceBus.ServiceBusProcessor;
+using AppReceivedMessage = EcosystemFlows.Azure.ServiceBus.ServiceBusReceivedMessage;
+using ServiceBusReceivedMessage = Azure.Messaging.ServiceBus.ServiceBusReceivedMessage;
 
 namespace EcosystemFlows.IntegrationTests.ServiceBus;
 
-/// <summary>Helpers for the Service Bus adapter's tests against the local RabbitMQ broker.</summary>
+/// <summary>
+/// Helpers for the app's Service Bus code against the local emulator (eng/services.sh start servicebus), reached
+/// through the real <c>Azure.Messaging.ServiceBus</c> SDK. Entities come from eng/emulators/servicebus/Config.json
+/// only (as with Microsoft's emulator), so each test has a queue of its own there (<c>it-*</c>) and empties it
+/// first: test classes run in parallel, and a failed earlier run may have left messages behind.
+/// </summary>
 internal static class ServiceBusTestBroker
 {
     public static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(20);
@@ -18,7 +24,6 @@ internal static class ServiceBusTestBroker
         var options = new ServiceBusOptions
         {
             ConnectionString = LocalServices.ServiceBusConnectionString,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
             OperationTimeout = TimeSpan.FromSeconds(10),
             MaxReconnectDelay = TimeSpan.FromSeconds(1),
             ShutdownTimeout = TimeSpan.FromSeconds(5),
@@ -27,68 +32,64 @@ internal static class ServiceBusTestBroker
         return options;
     }
 
-    public static ServiceBusConnection Connect(Action<ServiceBusOptions>? configure = null) =>
-        new(Microsoft.Extensions.Options.Options.Create(Options(configure)), NullLogger<ServiceBusConnection>.Instance);
+    /// <summary>A client as the app builds it (one per simulated process).</summary>
+    public static ServiceBusClient Client(ServiceBusOptions? options = null) => ServiceBusClientFactory.Create(options ?? Options(), credential: null);
+
+    /// <summary>The app's processor on <paramref name="entity"/>.</summary>
+    public static AppProcessor Processor(ServiceBusClient client, ServiceBusEntity entity, Func<AppReceivedMessage, CancellationToken, Task> handler, ServiceBusOptions? options = null) =>
+        new(client, entity, handler, options ?? Options(), NullLogger.Instance);
 
     /// <summary>
-    /// A durable queue (and its <c>.dlq</c>) of its own for one test: RabbitMQ's AMQP 1.0 plugin declares
-    /// the queue when a link attaches to <c>/queue/&lt;name&gt;</c>, durable when the terminus is (a
-    /// non-durable terminus declares a non-durable queue); the adapter then receives from it as
-    /// <c>/amq/queue/&lt;name&gt;</c>, as from the queues of the definitions file.
+    /// Empties <paramref name="queue"/> and its dead-letter sub-queue (receive-and-delete). Locked messages of an
+    /// aborted earlier run come back only after their lock; tests therefore also tell their own messages by id.
     /// </summary>
-    public static async Task<string> CreateQueueAsync(string prefix, bool withDeadLetterQueue = true)
+    public static async Task<string> PurgeAsync(string queue)
     {
-        var name = LocalServices.UniqueName($"sbtest-{prefix}-");
-        var endpoint = AmqpBroker.Endpoint;
-        var address = new Address(endpoint.Host, endpoint.Port, endpoint.User, endpoint.Password, "/", endpoint.Scheme);
-        var connection = await Connection.Factory.CreateAsync(address).WaitAsync(WaitTimeout);
-        try
+        await using var client = Client();
+        foreach (var subQueue in new[] { SubQueue.None, SubQueue.DeadLetter })
         {
-            var session = new Session(connection);
-            foreach (var queue in withDeadLetterQueue ? [name, $"{name}.dlq"] : new[] { name })
+            await using var receiver = client.CreateReceiver(queue, new ServiceBusReceiverOptions { ReceiveMode = ServiceBusReceiveMode.ReceiveAndDelete, SubQueue = subQueue });
+            while ((await receiver.ReceiveMessagesAsync(500, TimeSpan.FromMilliseconds(300))).Count > 0)
             {
-                // Attaching a receiver declares the queue without putting anything in it.
-                var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                var receiver = new ReceiverLink(session, $"declare-{Guid.NewGuid():N}", new Source { Address = $"/queue/{queue}", Durable = 2 }, (_, _) => attached.TrySetResult());
-                await attached.Task.WaitAsync(WaitTimeout);
-                await receiver.CloseAsync();
             }
-
-            await session.CloseAsync();
-        }
-        finally
-        {
-            await connection.CloseAsync();
         }
 
-        return name;
+        return queue;
     }
 
-    /// <summary>Receives from a queue with the raw AMQP client until <paramref name="count"/> messages matching <paramref name="match"/> arrived.</summary>
-    public static async Task<List<Message>> ReceiveRawAsync(string queue, int count, Func<Message, bool>? match = null, TimeSpan? timeout = null)
+    /// <summary>A prefix for message ids unique to one test run.</summary>
+    public static string RunPrefix(string name) => $"{name}-{Guid.NewGuid():N}-";
+
+    /// <summary>
+    /// Receives (peek-lock, then complete) from <paramref name="queue"/>, or its dead-letter sub-queue, until
+    /// <paramref name="count"/> messages matching <paramref name="match"/> arrived or <paramref name="timeout"/> passed.
+    /// </summary>
+    public static async Task<List<ServiceBusReceivedMessage>> ReceiveAsync(string queue, int count, Func<ServiceBusReceivedMessage, bool>? match = null, TimeSpan? timeout = null, bool deadLetters = false)
     {
-        await using var broker = await AmqpBroker.ConnectAsync();
-        var receiver = broker.CreateReceiver(queue);
-        var found = new List<Message>();
+        await using var client = Client();
+        await using var receiver = client.CreateReceiver(queue, new ServiceBusReceiverOptions { SubQueue = deadLetters ? SubQueue.DeadLetter : SubQueue.None, PrefetchCount = 100 });
+        var found = new List<ServiceBusReceivedMessage>();
         var clock = Stopwatch.StartNew();
         var limit = timeout ?? WaitTimeout;
         while (found.Count < count && clock.Elapsed < limit)
         {
-            var message = await receiver.ReceiveAsync(TimeSpan.FromMilliseconds(500));
-            if (message is null)
+            var batch = await receiver.ReceiveMessagesAsync(Math.Min(count - found.Count, 200), TimeSpan.FromMilliseconds(500));
+            foreach (var message in batch)
             {
-                continue;
-            }
-
-            receiver.Accept(message);
-            if (match?.Invoke(message) ?? true)
-            {
-                found.Add(message);
+                await receiver.CompleteMessageAsync(message);
+                if (match?.Invoke(message) ?? true)
+                {
+                    found.Add(message);
+                }
             }
         }
 
         return found;
     }
+
+    /// <summary>The dead-letter sub-queue (<see cref="SubQueue.DeadLetter"/>) of <paramref name="queue"/>.</summary>
+    public static Task<List<ServiceBusReceivedMessage>> ReceiveDeadLettersAsync(string queue, int count, Func<ServiceBusReceivedMessage, bool>? match = null, TimeSpan? timeout = null) =>
+        ReceiveAsync(queue, count, match, timeout, deadLetters: true);
 
     public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, string? because = null)
     {
@@ -110,9 +111,9 @@ internal sealed class HandledLog
 {
     public ConcurrentDictionary<string, int> Counts { get; } = new(StringComparer.Ordinal);
 
-    public ConcurrentQueue<ServiceBusReceivedMessage> Messages { get; } = new();
+    public ConcurrentQueue<AppReceivedMessage> Messages { get; } = new();
 
-    public void Record(ServiceBusReceivedMessage message)
+    public void Record(AppReceivedMessage message)
     {
         Messages.Enqueue(message);
         Counts.AddOrUpdate(message.MessageId ?? "", 1, (_, count) => count + 1);

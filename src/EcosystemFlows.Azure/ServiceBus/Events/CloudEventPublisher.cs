@@ -91,6 +91,6 @@ public sealed class CloudEventPublisher(ServiceBusSender sender, IOptions<Servic
     {
         var settings = options.Value;
         var envelope = CreateEnvelope(publication, dataType, settings.EventSource, timeProvider.GetUtcNow());
-        return sender.SendToTopicAsync(settings.EventsTopic, CreateMessage(envelope, publication.PartnerIds), envelope.Type, cancellationToken);
+        return sender.SendToTopicAsync(settings.EventsTopic, CreateMessage(envelope, publication.PartnerIds), cancellationToken);
     }
 }

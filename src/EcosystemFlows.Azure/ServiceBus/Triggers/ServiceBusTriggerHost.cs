@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace EcosystemFlows.Azure.ServiceBus.Triggers;
 
@@ -9,13 +11,15 @@ namespace EcosystemFlows.Azure.ServiceBus.Triggers;
 public sealed record ServiceBusTriggerRegistration(Type HandlerType, ServiceBusEntity Entity);
 
 /// <summary>
-/// Starts one <see cref="ServiceBusProcessor"/> per registered trigger when the host starts, and stops
-/// them gracefully (in-flight messages settled, prefetched ones released) when it stops.
+/// Starts one <see cref="ServiceBusProcessor"/> (the SDK's processor) per registered trigger when the host
+/// starts, and stops them gracefully (in-flight messages settled) when it stops.
 /// </summary>
 public sealed class ServiceBusTriggerHost(
     IServiceScopeFactory scopes,
     IEnumerable<ServiceBusTriggerRegistration> registrations,
-    ServiceBusConnection connection) : BackgroundService
+    global::Azure.Messaging.ServiceBus.ServiceBusClient client,
+    IOptions<ServiceBusOptions> options,
+    ILogger<ServiceBusTriggerHost> logger) : BackgroundService
 {
     private readonly List<ServiceBusProcessor> _processors = [];
 
@@ -27,7 +31,7 @@ public sealed class ServiceBusTriggerHost(
     {
         foreach (var registration in registrations.Distinct())
         {
-            var processor = new ServiceBusProcessor(connection, registration.Entity, (message, token) => InvokeAsync(registration.HandlerType, message, token));
+            var processor = new ServiceBusProcessor(client, registration.Entity, (message, token) => InvokeAsync(registration.HandlerType, message, token), options.Value, logger);
             _processors.Add(processor);
             await processor.StartAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -23,17 +23,11 @@ internal static class CustomHandlerHosting
         !string.IsNullOrEmpty(configuration[PortSetting]);
 
     /// <summary>
-    /// The host receives the Service Bus messages (its scale controller sees the triggers, it settles the
-    /// messages), so the app's own listeners must not also consume the same entities: the trigger
-    /// registrations stay (they are what invocations dispatch to), the hosted listener goes.
+    /// Registers the invoker of non-HTTP functions. Service Bus messages are not among them: the hosted SDK
+    /// processor consumes them in-process (the trigger extension cannot be obtained), so it stays registered.
     /// </summary>
     public static IServiceCollection AddCustomHandlerInvocations(this IServiceCollection services)
     {
-        foreach (var listener in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(ServiceBusTriggerHost)).ToList())
-        {
-            services.Remove(listener);
-        }
-
         services.AddSingleton<FunctionInvoker>();
         return services;
     }

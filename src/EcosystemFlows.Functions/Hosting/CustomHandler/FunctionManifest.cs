@@ -11,18 +11,12 @@ internal sealed record FunctionDefinition(string Name, JsonObject Bindings);
 /// <summary>
 /// The app's functions for the Azure Functions host, derived from its own registrations so function.json
 /// never drifts from the code: one HTTP function per routed endpoint (the route as the host expects it,
-/// relative to host.json's <c>extensions.http.routePrefix</c>), one Service Bus function per
-/// <see cref="ServiceBusTriggerRegistration"/>. Written at publish time by <c>generate-functions</c>.
+/// relative to host.json's <c>extensions.http.routePrefix</c>). No Service Bus functions: the Service Bus trigger
+/// extension cannot be obtained, so Service Bus messages are consumed in-process by the hosted SDK processor
+/// (<see cref="ServiceBusTriggerRegistration"/>), in Azure as locally. Written at publish time by <c>generate-functions</c>.
 /// </summary>
 internal sealed class FunctionManifest
 {
-    /// <summary>
-    /// The connection name Service Bus triggers use; the Function App's settings
-    /// <c>ServiceBusConnection__fullyQualifiedNamespace</c>/<c>__credential</c>/<c>__clientId</c> (infra/app/functionapp.bicep)
-    /// make it an identity-based connection.
-    /// </summary>
-    public const string ServiceBusConnection = "ServiceBusConnection";
-
     /// <summary>The trigger binding name, i.e. the key of the message in the invocation's <c>Data</c>.</summary>
     public const string TriggerBindingName = "message";
 
@@ -37,13 +31,12 @@ internal sealed class FunctionManifest
     public IReadOnlyList<FunctionDefinition> Functions { get; }
 
     /// <summary>
-    /// Builds the manifest from the endpoints (<paramref name="endpoints"/>), the Service Bus trigger
-    /// registrations and host.json's route prefix (<paramref name="routePrefix"/>, the host's default <c>api</c> when unset).
+    /// Builds the manifest from the endpoints (<paramref name="endpoints"/>) and host.json's route prefix (<paramref name="routePrefix"/>, the host's default <c>api</c> when unset).
     /// Throws when a registration cannot be expressed as a function (a name clash, a route outside the prefix or under
     /// one the host reserves).
     /// </summary>
     public static FunctionManifest Create(
-        EndpointDataSource endpoints, IEnumerable<ServiceBusTriggerRegistration> serviceBusTriggers, string? routePrefix)
+        EndpointDataSource endpoints, string? routePrefix)
     {
         var prefix = (routePrefix ?? "api").Trim('/');
         var functions = new List<FunctionDefinition>();
@@ -92,30 +85,6 @@ internal sealed class FunctionManifest
             functions.Add(new FunctionDefinition(
                 HttpFunctionName(methods, route),
                 Bindings(trigger, new JsonObject { ["type"] = "http", ["direction"] = "out", ["name"] = "res" })));
-        }
-
-        foreach (var registration in serviceBusTriggers.Distinct())
-        {
-            var trigger = new JsonObject
-            {
-                ["type"] = "serviceBusTrigger",
-                ["direction"] = "in",
-                ["name"] = TriggerBindingName,
-                ["connection"] = ServiceBusConnection,
-                // Exact bytes (base64 in the invocation), as the standalone listener hands them over.
-                ["dataType"] = "binary",
-            };
-            if (registration.Entity.Subscription is { } subscription)
-            {
-                trigger["topicName"] = registration.Entity.Name;
-                trigger["subscriptionName"] = subscription;
-            }
-            else
-            {
-                trigger["queueName"] = registration.Entity.Name;
-            }
-
-            functions.Add(new FunctionDefinition(ServiceBusFunctionName(registration.HandlerType), Bindings(trigger)));
         }
 
         var clash = functions.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);

@@ -1,5 +1,3 @@
-using EcosystemFlows.Azure.ServiceBus.Triggers;
-
 namespace EcosystemFlows.Functions.Hosting.CustomHandler;
 
 /// <summary><c>EcosystemFlows.Functions generate-functions &lt;dir&gt;</c>: writes function.json files for the Functions host (run by publish).</summary>
@@ -11,7 +9,6 @@ internal static class FunctionManifestCommand
     /// <summary>The manifest from the app's endpoints, its Service Bus triggers and host.json's route prefix.</summary>
     public static FunctionManifest Create(EndpointDataSource endpoints, IServiceProvider services) => FunctionManifest.Create(
         endpoints,
-        services.GetServices<ServiceBusTriggerRegistration>(),
         services.GetRequiredService<IConfiguration>()[RoutePrefixSetting]);
 
     public static int Run(WebApplication app, string directory, TextWriter output, TextWriter error)

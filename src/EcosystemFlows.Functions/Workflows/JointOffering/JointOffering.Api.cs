@@ -2,11 +2,11 @@ using System.Security.Claims;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Validation;
-using Microsoft.DurableTask.Client;
 using EcosystemFlows.Functions.Hosting;
 using EcosystemFlows.Functions.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
 
 namespace EcosystemFlows.Functions.Workflows.JointOffering;
 

@@ -5,9 +5,9 @@ using System.Text.Json;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Validation;
+using EcosystemFlows.Functions.Security;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using EcosystemFlows.Functions.Security;
 
 namespace EcosystemFlows.Functions.Workflows.JointOffering;
 

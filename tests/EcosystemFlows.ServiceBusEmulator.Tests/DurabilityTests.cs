@@ -1,0 +1,162 @@
+using Azure.Messaging.ServiceBus;
+
+namespace EcosystemFlows.ServiceBusEmulator.Tests;
+
+/// <summary>
+/// kill -9 of the emulator at any moment: every send the SDK saw succeed is still there after a restart, and
+/// nothing whose settlement the SDK saw succeed comes back. Each test runs an emulator of its own.
+/// </summary>
+public sealed class DurabilityTests
+{
+    private static ServiceBusClient Connect(EmulatorProcess emulator) => new(emulator.ConnectionString, new ServiceBusClientOptions
+    {
+        RetryOptions = new ServiceBusRetryOptions { TryTimeout = TimeSpan.FromSeconds(5), MaxRetries = 20, Delay = TimeSpan.FromMilliseconds(200), MaxDelay = TimeSpan.FromSeconds(1), Mode = ServiceBusRetryMode.Fixed },
+    });
+
+    [Fact]
+    public async Task KillDuringSends_Restart_EveryAcknowledgedSendSurvives()
+    {
+        await using var emulator = await EmulatorProcess.StartAsync();
+        await using var client = Connect(emulator);
+        await using var sender = client.CreateSender("durable");
+        var acknowledged = new List<string>();
+        using var stop = new CancellationTokenSource();
+        var sending = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                try
+                {
+                    await sender.SendMessageAsync(new ServiceBusMessage($"m{i}") { MessageId = $"m{i}" }, stop.Token);
+                    lock (acknowledged)
+                    {
+                        acknowledged.Add($"m{i}");
+                    }
+                }
+                catch (Exception) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (ServiceBusException)
+                {
+                    // The emulator is down: not acknowledged, so free to be lost.
+                }
+            }
+        });
+
+        await Task.Delay(700);
+        emulator.Kill();
+        await Task.Delay(300);
+        await emulator.RestartAsync();
+        await Task.Delay(700);
+        await stop.CancelAsync();
+        await sending;
+
+        await using var receiver = client.CreateReceiver("durable", new ServiceBusReceiverOptions { ReceiveMode = ServiceBusReceiveMode.ReceiveAndDelete });
+        var stored = new HashSet<string>();
+        while ((await receiver.ReceiveMessagesAsync(500, TimeSpan.FromSeconds(2))) is { Count: > 0 } batch)
+        {
+            foreach (var m in batch)
+            {
+                stored.Add(m.Body.ToString());
+            }
+        }
+
+        string[] expected;
+        lock (acknowledged)
+        {
+            expected = [.. acknowledged];
+        }
+
+        Assert.True(expected.Length > 20, $"only {expected.Length} sends were acknowledged");
+        var lost = expected.Where(id => !stored.Contains(id)).ToList();
+        Assert.True(lost.Count == 0, $"acknowledged but lost: {string.Join(", ", lost)}");
+    }
+
+    [Fact]
+    public async Task KillDuringCompletions_Restart_NothingCompletedComesBack_NothingElseIsLost()
+    {
+        await using var emulator = await EmulatorProcess.StartAsync();
+        await using var client = Connect(emulator);
+        await using (var sender = client.CreateSender("durable-settle"))
+        {
+            for (var chunk = 0; chunk < 4; chunk++)
+            {
+                await sender.SendMessagesAsync(Enumerable.Range(chunk * 100, 100).Select(i => new ServiceBusMessage($"m{i}")));
+            }
+        }
+
+        var completed = new HashSet<string>();
+        var receiver = client.CreateReceiver("durable-settle");
+        var killed = false;
+        while (completed.Count < 150)
+        {
+            foreach (var m in await receiver.ReceiveMessagesAsync(20, TimeSpan.FromSeconds(5)))
+            {
+                try
+                {
+                    await receiver.CompleteMessageAsync(m);
+                    completed.Add(m.Body.ToString());
+                }
+                catch (ServiceBusException)
+                {
+                    // Not acknowledged: may come back.
+                }
+
+                if (!killed && completed.Count == 100)
+                {
+                    killed = true;
+                    emulator.Kill();
+                    await emulator.RestartAsync();
+                }
+            }
+        }
+
+        await receiver.DisposeAsync();
+        await using var after = client.CreateReceiver("durable-settle", new ServiceBusReceiverOptions { ReceiveMode = ServiceBusReceiveMode.ReceiveAndDelete });
+        var remaining = new HashSet<string>();
+        while ((await after.ReceiveMessagesAsync(500, TimeSpan.FromSeconds(2))) is { Count: > 0 } batch)
+        {
+            foreach (var m in batch)
+            {
+                remaining.Add(m.Body.ToString());
+            }
+        }
+
+        Assert.Empty(completed.Intersect(remaining));
+        Assert.Equal(400, completed.Count + remaining.Count);
+    }
+
+    [Fact]
+    public async Task KillWithLockedAndDeadLetteredMessages_Restart_LockedAreRedeliveredDeadLetteredStay()
+    {
+        await using var emulator = await EmulatorProcess.StartAsync();
+        await using var client = Connect(emulator);
+        await using (var sender = client.CreateSender("durable"))
+        {
+            await sender.SendMessagesAsync([new ServiceBusMessage("locked"), new ServiceBusMessage("poison")]);
+        }
+
+        await using (var receiver = client.CreateReceiver("durable"))
+        {
+            var messages = await receiver.ReceiveMessagesAsync(2, TimeSpan.FromSeconds(5));
+            while (messages.Count < 2)
+            {
+                messages = [.. messages, .. await receiver.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(5))];
+            }
+
+            await receiver.DeadLetterMessageAsync(messages.Single(m => m.Body.ToString() == "poison"), "Poison", "kept across kill");
+            emulator.Kill();
+        }
+
+        await emulator.RestartAsync();
+        await using var again = client.CreateReceiver("durable");
+        var redelivered = await again.ReceiveMessageAsync(TimeSpan.FromSeconds(10));
+        await using var dlq = client.CreateReceiver("durable", new ServiceBusReceiverOptions { SubQueue = SubQueue.DeadLetter });
+        var dead = await dlq.ReceiveMessageAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("locked", redelivered?.Body.ToString());
+        Assert.Equal(2, redelivered!.DeliveryCount);
+        Assert.Equal(("poison", "Poison"), (dead?.Body.ToString(), dead?.DeadLetterReason));
+    }
+}
