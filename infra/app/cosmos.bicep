@@ -20,10 +20,6 @@ var containers = [
     name: 'catalog'
     partitionKey: '/catalogId'
   }
-  {
-    name: 'instances'
-    partitionKey: '/instanceId'
-  }
 ]
 
 // Cosmos DB Built-in Data Contributor (a Cosmos SQL role, not an Azure RBAC role).

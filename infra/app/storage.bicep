@@ -1,4 +1,4 @@
-// Storage: the durable task hub's queues, blobs for artefacts and large payloads, and the container the
+// Storage: the durable task hub (queues, tables, and blobs the Durable Task provider creates itself), artefacts, and the container the
 // deployment package is read from. Shared-key access is off: every caller authenticates with Entra ID.
 param name string
 param location string
@@ -37,10 +37,6 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 
     resource artifacts 'containers' = {
       name: 'artifacts'
-    }
-
-    resource payloads 'containers' = {
-      name: 'payloads'
     }
 
     resource deployments 'containers' = {

@@ -28,7 +28,7 @@ public sealed class TracingEndToEndTests
         var run = Guid.NewGuid().ToString("N")[..8];
         var settings = AppProcess.LocalServiceSettings();
         settings["Cosmos__DatabaseName"] = $"e2etrace{run}";
-        settings["DurableStorage__TaskHubName"] = $"e2etrace{run}";
+        settings["extensions__durableTask__hubName"] = $"e2etrace{run}";
         settings["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         await using var client = ServiceBusTestBroker.Client();
         await using var events = client.CreateReceiver("offering-events", "e2e-tracing");
