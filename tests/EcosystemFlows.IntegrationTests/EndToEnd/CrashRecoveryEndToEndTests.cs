@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Tests;
 using EcosystemFlows.Functions.Security;
@@ -17,7 +15,7 @@ namespace EcosystemFlows.IntegrationTests.EndToEnd;
 /// </summary>
 public sealed class CrashRecoveryEndToEndTests
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private static readonly JsonSerializerOptions Json = OfferingsApi.Json;
 
     [Fact]
     public async Task App_KilledWhileWaitingAndMidLaunch_EveryOfferingLaunchesOnceAfterRestart()
@@ -40,13 +38,13 @@ public sealed class CrashRecoveryEndToEndTests
         await using (var first = AppProcess.Start(settings))
         {
             using var _ = await first.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));
-            await RegisterPartnersAsync(first, auth);
-            using var alice = As(first, auth, "alice", "contoso", Roles.Partner, Roles.Operator);
-            ids = [await StartAsync(alice, $"a-{run}"), await StartAsync(alice, $"b-{run}")];
+            await OfferingsApi.RegisterPartnersAsync(first, auth);
+            using var alice = OfferingsApi.As(first, auth, "alice", "contoso", Roles.Partner, Roles.Operator);
+            ids = [await OfferingsApi.StartAsync(alice, $"a-{run}"), await OfferingsApi.StartAsync(alice, $"b-{run}")];
             foreach (var id in ids)
             {
                 // The two overlap: the second may have a conflict-review gate as well.
-                gates[id] = [.. (await WaitForStageAsync(alice, id, OfferingStage.AwaitingSignOffs)).Gates];
+                gates[id] = [.. (await OfferingsApi.WaitForStageAsync(alice, id, first, OfferingStage.AwaitingSignOffs)).Gates];
             }
         }
 
@@ -59,23 +57,23 @@ public sealed class CrashRecoveryEndToEndTests
             {
                 foreach (var gate in gates[id])
                 {
-                    using var approver = As(second, auth, gate.Approvers[0], "contoso", Roles.Approver);
+                    using var approver = OfferingsApi.As(second, auth, gate.Approvers[0], "contoso", Roles.Approver);
                     using var decided = await approver.PostAsJsonAsync($"/api/offerings/{id}/signoffs/{gate.GateId}", new SignOffRequest(true, "ok", hash), Json);
                     Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
                 }
             }
 
-            using var alice = As(second, auth, "alice", "contoso", Roles.Partner);
-            await WaitForStageAsync(alice, ids[^1], OfferingStage.CreatingSku, OfferingStage.AssigningSupport, OfferingStage.Launching, OfferingStage.Launched);
+            using var alice = OfferingsApi.As(second, auth, "alice", "contoso", Roles.Partner, Roles.Operator);
+            await OfferingsApi.WaitForStageAsync(alice, ids[^1], second, OfferingStage.CreatingSku, OfferingStage.AssigningSupport, OfferingStage.Launching, OfferingStage.Launched);
         }
 
         // Assert: a third process finishes both; each launched once.
         await using var third = AppProcess.Start(settings);
         using var live = await third.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));
-        using var partner = As(third, auth, "alice", "contoso", Roles.Partner);
+        using var partner = OfferingsApi.As(third, auth, "alice", "contoso", Roles.Partner, Roles.Operator);
         foreach (var id in ids)
         {
-            var launched = await WaitForStageAsync(partner, id, OfferingStage.Launched);
+            var launched = await OfferingsApi.WaitForStageAsync(partner, id, third, OfferingStage.Launched);
             Assert.StartsWith("JO-SEC-", launched.SkuCode, StringComparison.Ordinal);
             var audit = (await partner.GetFromJsonAsync<List<AuditEntry>>($"/api/offerings/{id}/audit", Json))!;
             Assert.Equal(Enumerable.Range(1, audit.Count), audit.Select(a => a.Sequence));
@@ -83,53 +81,5 @@ public sealed class CrashRecoveryEndToEndTests
             Assert.Single(audit, a => a.Action == "offering.launched");
             Assert.Equal(gates[id].Count, audit.Count(a => a.Action == "signoff.recorded"));
         }
-    }
-
-    private static HttpClient As(AppProcess app, AuthOptions auth, string user, string org, params string[] roles)
-    {
-        var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", DevelopmentTokens.Mint(auth, user, org, roles, TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow));
-        return client;
-    }
-
-    private static async Task RegisterPartnersAsync(AppProcess app, AuthOptions auth)
-    {
-        foreach (var partner in Examples.Partners().Values)
-        {
-            using var onboarding = As(app, auth, "onboarding", partner.PartnerId, Roles.Partner);
-            using var registered = await onboarding.PostAsJsonAsync("/api/partners", partner, Json);
-            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
-        }
-    }
-
-    private static async Task<string> StartAsync(HttpClient client, string key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/offerings") { Content = JsonContent.Create(new StartOfferingRequest(Examples.Terms(), 10), options: Json) };
-        request.Headers.Add(JointOfferingApi.IdempotencyKeyHeader, key);
-        using var response = await client.SendAsync(request);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<OfferingAccepted>(Json))!.OfferingId;
-    }
-
-    private static async Task<OfferingView> WaitForStageAsync(HttpClient client, string id, params OfferingStage[] stages)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        OfferingView? view = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            using var response = await client.GetAsync(new Uri($"/api/offerings/{id}", UriKind.Relative));
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                view = await response.Content.ReadFromJsonAsync<OfferingView>(Json);
-                if (stages.Contains(view!.Stage))
-                {
-                    return view;
-                }
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"offering {id} did not reach {string.Join(" or ", stages)} (last {view?.Stage})");
     }
 }

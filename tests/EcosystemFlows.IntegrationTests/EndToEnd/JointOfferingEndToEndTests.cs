@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Domain.Tests;
 using EcosystemFlows.Functions.Security;
@@ -17,7 +15,7 @@ namespace EcosystemFlows.IntegrationTests.EndToEnd;
 /// </summary>
 public sealed class JointOfferingEndToEndTests
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private static readonly JsonSerializerOptions Json = OfferingsApi.Json;
 
     [Fact]
     public async Task Offerings_LaunchedAndRejected_OverHttpAndServiceBus_PublishTheirEvents()
@@ -30,26 +28,16 @@ public sealed class JointOfferingEndToEndTests
         await using var app = AppProcess.Start(settings);
         using var anonymous = await app.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));
         var auth = new AuthOptions { Audience = settings["Auth__Audience"], DevelopmentSigningKey = settings["Auth__DevelopmentSigningKey"] };
-        HttpClient As(string user, string org, params string[] roles)
-        {
-            var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", DevelopmentTokens.Mint(auth, user, org, roles, TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow));
-            return client;
-        }
-
-        foreach (var partner in Examples.Partners().Values)
-        {
-            using var registered = await As("onboarding", partner.PartnerId, Roles.Partner).PostAsJsonAsync("/api/partners", partner, Json);
-            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
-        }
+        HttpClient As(string user, string org, params string[] roles) => OfferingsApi.As(app, auth, user, org, roles);
+        await OfferingsApi.RegisterPartnersAsync(app, auth);
 
         // Operator too: a timeout reports the instance's history from the management API.
         var alice = As("alice", "contoso", Roles.Partner, Roles.Operator);
-        var launchedId = await StartAsync(alice, $"launch-{run}");
-        var rejectedId = await StartAsync(alice, $"reject-{run}");
+        var launchedId = await OfferingsApi.StartAsync(alice, $"launch-{run}");
+        var rejectedId = await OfferingsApi.StartAsync(alice, $"reject-{run}");
         var hash = Examples.Terms().TermsHash;
-        var awaiting = await WaitForStageAsync(alice, launchedId, OfferingStage.AwaitingSignOffs, app);
-        await WaitForStageAsync(alice, rejectedId, OfferingStage.AwaitingSignOffs, app);
+        var awaiting = await OfferingsApi.WaitForStageAsync(alice, launchedId, app, OfferingStage.AwaitingSignOffs);
+        await OfferingsApi.WaitForStageAsync(alice, rejectedId, app, OfferingStage.AwaitingSignOffs);
 
         // Every gate the offering shows (the two offerings overlap, so a conflict review may be among them),
         // over HTTP except the distributor's, which comes over Service Bus below.
@@ -76,8 +64,8 @@ public sealed class JointOfferingEndToEndTests
         using var rejected = await As("ivan", "contoso", Roles.Approver).PostAsJsonAsync($"/api/offerings/{rejectedId}/signoffs/legal", new SignOffRequest(false, "liability cap missing", hash), Json);
         Assert.Equal(HttpStatusCode.Accepted, rejected.StatusCode);
 
-        var launched = await WaitForStageAsync(alice, launchedId, OfferingStage.Launched, app);
-        var refused = await WaitForStageAsync(alice, rejectedId, OfferingStage.Rejected, app);
+        var launched = await OfferingsApi.WaitForStageAsync(alice, launchedId, app, OfferingStage.Launched);
+        var refused = await OfferingsApi.WaitForStageAsync(alice, rejectedId, app, OfferingStage.Rejected);
         Assert.StartsWith("JO-SEC-", launched.SkuCode, StringComparison.Ordinal);
         Assert.Contains("liability cap missing", refused.Reason, StringComparison.Ordinal);
 
@@ -92,38 +80,6 @@ public sealed class JointOfferingEndToEndTests
         Assert.Equal(gates, events[launchedId].Count(e => e == "signoff.recorded"));
         Assert.Equal("offering.rejected", events[rejectedId][^1]);
         Assert.DoesNotContain("sku.created", events[rejectedId]);
-    }
-
-    private static async Task<string> StartAsync(HttpClient client, string key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/offerings") { Content = JsonContent.Create(new StartOfferingRequest(Examples.Terms(), 10), options: Json) };
-        request.Headers.Add(JointOfferingApi.IdempotencyKeyHeader, key);
-        using var response = await client.SendAsync(request);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<OfferingAccepted>(Json))!.OfferingId;
-    }
-
-    private static async Task<OfferingView> WaitForStageAsync(HttpClient client, string id, OfferingStage stage, AppProcess app)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        OfferingView? view = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            using var response = await client.GetAsync(new Uri($"/api/offerings/{id}", UriKind.Relative));
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                view = await response.Content.ReadFromJsonAsync<OfferingView>(Json);
-                if (view!.Stage == stage)
-                {
-                    return view;
-                }
-            }
-
-            await Task.Delay(200);
-        }
-
-        var history = await client.GetStringAsync(new Uri($"/webhooks/durabletask/instances/{id}?showHistory=true", UriKind.Relative));
-        throw new TimeoutException($"offering {id} did not reach {stage} (last {view?.Stage}); history:\n{history}\napp output:\n{app.Output}");
     }
 
     /// <summary>
