@@ -10,9 +10,12 @@ namespace EcosystemFlows.DurableTask.Hosting;
 /// </summary>
 internal static class HistoryJson
 {
+    // Each kind's class is named after it with an "Event" suffix (EventRaised → EventRaisedEvent).
     private static readonly Dictionary<EventType, Type> EventTypes = typeof(HistoryEvent).Assembly.GetExportedTypes()
-        .Where(t => t.IsSubclassOf(typeof(HistoryEvent)) && !t.IsAbstract && Enum.TryParse<EventType>(t.Name.Replace("Event", "", StringComparison.Ordinal), out _))
-        .ToDictionary(t => Enum.Parse<EventType>(t.Name.Replace("Event", "", StringComparison.Ordinal)));
+        .Where(t => t.IsSubclassOf(typeof(HistoryEvent)) && !t.IsAbstract && t.Name.EndsWith("Event", StringComparison.Ordinal))
+        .Select(t => (Type: t, Kind: Enum.TryParse<EventType>(t.Name[..^"Event".Length], out var kind) ? kind : (EventType?)null))
+        .Where(t => t.Kind is not null)
+        .ToDictionary(t => t.Kind!.Value, t => t.Type);
 
     public static List<HistoryEvent> Read(string? json)
     {

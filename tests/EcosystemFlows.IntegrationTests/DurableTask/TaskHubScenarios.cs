@@ -80,6 +80,7 @@ public sealed class TaskHubScenarios
 
         var result = await host.WaitForCompletionAsync(id);
         Assert.Equal("a,b,c,d,e", result.ReadOutputAs<string>());
+        Assert.Equal(["\"a\"", "\"b\"", "\"c\"", "\"d\"", "\"e\""], (await host.Client.GetOrchestrationHistoryAsync(id)).OfType<EventRaisedEvent>().Select(e => e.Input));
     }
 
     [Fact]
