@@ -90,6 +90,15 @@ internal sealed class EndState
 
         await DrainAsync(client.CreateReceiver("offering-commands"), message => Park(LeftOver, "offering-commands", message));
 
+        // What the drain could not receive is still locked (by the app killed last): unsettled as well.
+        await using (var peeker = client.CreateReceiver("offering-commands"))
+        {
+            foreach (var message in await peeker.PeekMessagesAsync(1000, fromSequenceNumber: 0))
+            {
+                Park(LeftOver, "offering-commands (locked)", message);
+            }
+        }
+
         if (await poison.ExistsAsync())
         {
             await foreach (var blob in poison.GetBlobsAsync())
@@ -106,7 +115,9 @@ internal sealed class EndState
 
     /// <summary>
     /// Receives (peek-lock, then complete) everything <paramref name="receiver"/> reaches until it has been quiet
-    /// for 3 s, then closes it. Messages an app killed mid-handling still had locked come back after their lock.
+    /// for 3 s, then closes it. Messages an app killed mid-handling still had locked come back only after their lock
+    /// (LockDuration, 1 min): the driver waits for offering-commands to empty before it stops the app, and what is still
+    /// locked at the end is peeked and reported.
     /// </summary>
     private static async Task DrainAsync(ServiceBusReceiver receiver, Action<ServiceBusReceivedMessage> take)
     {

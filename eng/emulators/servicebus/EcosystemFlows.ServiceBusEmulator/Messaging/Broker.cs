@@ -485,6 +485,12 @@ internal sealed partial class Broker : IDisposable
         Abandon,
         Defer,
         DeadLetter,
+
+        /// <summary>
+        /// AMQP <c>released</c> from the client: it did not hand the message to the application (the SDK releases
+        /// what arrives while no receive call waits). Service Bus unlocks it at once and does not count the delivery.
+        /// </summary>
+        Release,
     }
 
     /// <summary>Settles a locked message; false when the lock is unknown or expired (lock lost).</summary>
@@ -516,6 +522,10 @@ internal sealed partial class Broker : IDisposable
                 break;
             case Disposition.DeadLetter:
                 DeadLetter(queue, m, reason, description, properties);
+                break;
+            case Disposition.Release:
+                m.DeliveryCount = Math.Max(0, m.DeliveryCount - 1);
+                Release(turn, queue, m);
                 break;
         }
 

@@ -116,6 +116,7 @@ internal sealed partial class AmqpServer : ILinkProcessor, IDisposable
         }
 
         var consumer = new ConsumerEndpoint(this, queue, link, attach.SndSettleMode == SenderSettleMode.Settled);
+        link.Closed += (_, _) => consumer.OnClosing();
         broker.Post(_ => broker.AddConsumer(queue, consumer));
         context.Complete(consumer, 0);
     }
@@ -414,6 +415,10 @@ internal sealed partial class AmqpServer : ILinkProcessor, IDisposable
     {
         private volatile bool closed;
 
+        // Set by the link's Closed event, which AMQP.Net Lite raises before it reports the closed link's unsettled
+        // deliveries as Released: those are not the client's releases.
+        private volatile bool linkClosed;
+
         public bool ReceiveAndDelete { get; } = receiveAndDelete;
 
         public int Credit { get; set; }
@@ -429,6 +434,8 @@ internal sealed partial class AmqpServer : ILinkProcessor, IDisposable
         }
 
         public void CompleteDrain() => link.CompleteDrain();
+
+        public void OnClosing() => linkClosed = true;
 
         public override void OnFlow(FlowContext flowContext)
         {
@@ -472,8 +479,14 @@ internal sealed partial class AmqpServer : ILinkProcessor, IDisposable
                         .ToDictionary(k => k.ToString()!, k => (object?)info[k]);
                     reply = new Rejected();
                     break;
+                case Released when !linkClosed:
+                    // The client released it (never handed to the application): available again at once, as in Service Bus.
+                    disposition = Disposition.Release;
+                    reply = new Released();
+                    break;
                 default:
-                    // Released (the link closed with the message unsettled): the lock stays until it expires, as in Service Bus.
+                    // Released by the listener's own clean-up of a closed link (its unsettled deliveries): the lock stays
+                    // until it expires, as in Service Bus, where a lock outlives the link that delivered the message.
                     return;
             }
 
