@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using EcosystemFlows.Bench.DurableTask;
+using EcosystemFlows.DurableTask.Hosting;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -14,7 +15,7 @@ using Microsoft.DurableTask.Client;
 // in the same run, so the ratios are like for like.
 // Usage: EcosystemFlows.Bench.DurableTask [--quick] [--record] [--out FILE] [--commit SHA] [--idle-seconds 60]
 //        [--wakeups 2] [--idle-instances 10000] [--floor-steps 300] [--sequential 100] [--fanout 1000] [--events 300]
-//        [--hello5 50] [--pings 30] [--host-json host.json] [--azurite-pid PID]
+//        [--hello5 50] [--pings 30] [--host-json host.json] [--azurite-pid PID] [--candidate "key=value;..."]
 // Results go to $ECOFLOWS_LOCAL_DIR/bench/durable.json (.local/bench/durable.json) unless --record is given, which
 // writes bench/results/durable.json, the committed figures. --out names any other file.
 var arguments = Arguments.Parse(args);
@@ -60,7 +61,7 @@ var details = new JsonObject
 
 // Durable Functions' defaults, spelled out (not left to our options class), and host.json's choices as written.
 var hostJson = BenchHost.ReadHostJson(hostJsonPath);
-var profiles = new (string Name, Dictionary<string, string?> Settings)[]
+var profiles = new List<(string Name, Dictionary<string, string?> Settings)>
 {
     ("defaults", new(StringComparer.OrdinalIgnoreCase)
     {
@@ -74,6 +75,21 @@ var profiles = new (string Name, Dictionary<string, string?> Settings)[]
     ("ours", hostJson),
 };
 details["host_json"] = new JsonObject(hostJson.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+
+// --candidate "storageProvider:maxQueuePollingInterval=00:00:01;extendedSessionsEnabled=true": host.json with these
+// changes, measured as a third profile (keys suffixed _candidate), to back a proposed host.json change with figures.
+if (arguments.Text("candidate", "") is { Length: > 0 } candidateText)
+{
+    var candidate = new Dictionary<string, string?>(hostJson, StringComparer.OrdinalIgnoreCase);
+    foreach (var pair in candidateText.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    {
+        var (key, value) = pair.Split('=', 2) is [var k, var v] ? (k, v) : throw new ArgumentException($"--candidate: '{pair}' is not key=value");
+        candidate[$"{DurableTaskHubOptions.SectionName}:{key}"] = value;
+    }
+
+    profiles.Add(("candidate", candidate));
+    details["candidate_changes"] = candidateText;
+}
 
 var floor = await StorageFloorAsync(storage, run, bench.FloorSteps);
 results["storage_floor_steps_per_s"] = Math.Round(floor, 1);
@@ -89,32 +105,34 @@ foreach (var (name, baseSettings) in profiles)
         ["extensions:durableTask:workerId"] = $"bench-{run}-{name}",
     };
     Console.WriteLine($"--- {name}: task hub {settings["extensions:durableTask:hubName"]}");
-    figures[name] = await MeasureProfileAsync(name, settings, withIdleInstances: name == "ours");
+
+    // Waiting instances and cross-process wake-ups for the app's settings (and a candidate), not for the defaults.
+    figures[name] = await MeasureProfileAsync(name, settings, appProfile: name != "defaults");
 }
 
-var ours = figures["ours"];
 var defaults = figures["defaults"];
-results["sequential_activities_per_s"] = Math.Round(ours.Sequential, 1);
-results["sequential_activities_per_s_defaults"] = Math.Round(defaults.Sequential, 1);
-results["sequential_vs_storage_floor"] = Math.Round(ours.Sequential / floor, 2);
-results["fanout_activities_per_s"] = Math.Round(ours.FanOut, 1);
-results["fanout_activities_per_s_defaults"] = Math.Round(defaults.FanOut, 1);
-results["external_events_per_s"] = Math.Round(ours.Events, 1);
-results["external_events_per_s_defaults"] = Math.Round(defaults.Events, 1);
-results["hello5_orchestrations_per_s"] = Math.Round(ours.Hello5, 1);
-results["hello5_orchestrations_per_s_defaults"] = Math.Round(defaults.Hello5, 1);
-results["event_to_next_step_ms_p50"] = Math.Round(ours.EventP50, 1);
-results["event_to_next_step_ms_p99"] = Math.Round(ours.EventP99, 1);
-results["event_to_next_step_ms_p50_defaults"] = Math.Round(defaults.EventP50, 1);
-results["event_to_next_step_ms_p99_defaults"] = Math.Round(defaults.EventP99, 1);
-results["wakeup_after_idle_ms_p99"] = Math.Round(Percentile(ours.Wakeups, 0.99), 1);
-results["wakeup_after_idle_ms_p99_defaults"] = Math.Round(Percentile(defaults.Wakeups, 0.99), 1);
-results["wakeup_cross_process_ms_p99"] = Math.Round(Percentile(ours.CrossProcessWakeups, 0.99), 1);
+foreach (var (name, figure) in figures)
+{
+    var suffix = name == "ours" ? "" : "_" + name;
+    results["sequential_activities_per_s" + suffix] = Math.Round(figure.Sequential, 1);
+    results["sequential_vs_storage_floor" + suffix] = Math.Round(figure.Sequential / floor, 2);
+    results["fanout_activities_per_s" + suffix] = Math.Round(figure.FanOut, 1);
+    results["external_events_per_s" + suffix] = Math.Round(figure.Events, 1);
+    results["hello5_orchestrations_per_s" + suffix] = Math.Round(figure.Hello5, 1);
+    results["event_to_next_step_ms_p50" + suffix] = Math.Round(figure.EventP50, 1);
+    results["event_to_next_step_ms_p99" + suffix] = Math.Round(figure.EventP99, 1);
+    results["wakeup_after_idle_ms_p99" + suffix] = Math.Round(Percentile(figure.Wakeups, 0.99), 1);
+    if (name != "defaults")
+    {
+        results["wakeup_cross_process_ms_p99" + suffix] = Math.Round(Percentile(figure.CrossProcessWakeups, 0.99), 1);
+        results["idle_instances" + suffix] = figure.IdleInstances;
+        results["idle_rss_growth_mb" + suffix] = Math.Round(figure.IdleRssGrowthMb, 1);
+        results["idle_cpu_percent" + suffix] = figure.IdleCpu.AzuritePercent is { } azuriteCpu ? Math.Round(figure.IdleCpu.AppPercent + azuriteCpu, 1) : null;
+        results["goals" + suffix] = Goals(figure);
+    }
+}
+
 results["idle_seconds"] = bench.IdleSeconds;
-results["idle_instances"] = ours.IdleInstances;
-results["idle_rss_growth_mb"] = Math.Round(ours.IdleRssGrowthMb, 1);
-results["idle_cpu_percent"] = ours.IdleCpu.AzuritePercent is { } azuriteCpu ? Math.Round(ours.IdleCpu.AppPercent + azuriteCpu, 1) : null;
-results["goals"] = Goals();
 results["commit"] = arguments.Text("commit", Commit(root));
 results["machine"] = new JsonObject
 {
@@ -134,7 +152,7 @@ await File.WriteAllTextAsync(path, results.ToJsonString(new JsonSerializerOption
 Console.WriteLine($"wrote {path} ({started.Elapsed.TotalMinutes:0.0} min)");
 return 0;
 
-async Task<Figures> MeasureProfileAsync(string name, Dictionary<string, string?> settings, bool withIdleInstances)
+async Task<Figures> MeasureProfileAsync(string name, Dictionary<string, string?> settings, bool appProfile)
 {
     var host = await BenchHost.StartAsync(settings, storage, startWorker: true);
     var profile = new JsonObject { ["task_hub"] = host.Hub.HubName, ["options"] = JsonSerializer.SerializeToNode(host.Options) };
@@ -157,14 +175,14 @@ async Task<Figures> MeasureProfileAsync(string name, Dictionary<string, string?>
 
         var idle = 0;
         var growth = 0.0;
-        if (withIdleInstances && bench.IdleInstances > 0)
+        if (appProfile && bench.IdleInstances > 0)
         {
             (idle, growth) = await IdleInstancesAsync(client, bench.IdleInstances, profile);
             Console.WriteLine($"{name}: {idle} instances waiting for an event: RSS growth {growth:F1} MB (created in {profile["idle_instances_running_after_s"]} s)");
         }
 
         // After idleness: in-process raises, and (ours) raises from another process, alternating, each after a full idle period.
-        var crossProcess = name == "ours";
+        var crossProcess = appProfile;
         var (inProcess, fromChild, cpu) = await WakeupsAsync(host, settings, crossProcess);
         profile["wakeup_after_idle_ms"] = new JsonArray([.. inProcess.Select(v => (JsonNode)Math.Round(v, 1))]);
         profile["wakeup_cross_process_ms"] = new JsonArray([.. fromChild.Select(v => (JsonNode)Math.Round(v, 1))]);
@@ -351,7 +369,7 @@ static async Task<int> StartIdleAsync(DurableTaskClient client, string prefix, i
     return running;
 }
 
-JsonObject Goals()
+JsonObject Goals(Figures ours)
 {
     var goals = new JsonObject();
     var seqRatio = ours.Sequential / floor;
