@@ -50,6 +50,9 @@ var azuritePid = arguments.Text("azurite-pid", "") is { Length: > 0 } pidText
     : ReadPidFile(Path.Combine(localDirectory, "run", "azurite.pid"));
 var stats = new ProcessStats(azuritePid);
 var run = Guid.NewGuid().ToString("N")[..8];
+
+// Read before measuring: the source may change while a long run goes on, the binary measured does not.
+var commit = arguments.Text("commit", Commit(root));
 var started = Stopwatch.StartNew();
 var results = new JsonObject();
 var details = new JsonObject
@@ -133,7 +136,7 @@ foreach (var (name, figure) in figures)
 }
 
 results["idle_seconds"] = bench.IdleSeconds;
-results["commit"] = arguments.Text("commit", Commit(root));
+results["commit"] = commit;
 results["machine"] = new JsonObject
 {
     ["cores"] = Environment.ProcessorCount,
