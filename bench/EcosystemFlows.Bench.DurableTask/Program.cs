@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
+using EcosystemFlows.Bench;
 using EcosystemFlows.Bench.DurableTask;
 using EcosystemFlows.DurableTask.Hosting;
 using Microsoft.DurableTask;
@@ -24,7 +25,7 @@ if (arguments.Text("raiser", "") is { Length: > 0 } raiserSettings)
     return await Raiser.RunChildAsync(raiserSettings);
 }
 
-var root = RepositoryRoot();
+var root = BenchRun.RepositoryRoot();
 var localDirectory = Environment.GetEnvironmentVariable("ECOFLOWS_LOCAL_DIR") is { Length: > 0 } local ? local : Path.Combine(root, ".local");
 var quick = arguments.Flag("quick");
 var bench = new Settings(
@@ -52,7 +53,7 @@ var stats = new ProcessStats(azuritePid);
 var run = Guid.NewGuid().ToString("N")[..8];
 
 // Read before measuring: the source may change while a long run goes on, the binary measured does not.
-var commit = arguments.Text("commit", Commit(root));
+var commit = arguments.Text("commit", BenchRun.Commit(root));
 var started = Stopwatch.StartNew();
 var results = new JsonObject();
 var details = new JsonObject
@@ -141,7 +142,7 @@ results["machine"] = new JsonObject
 {
     ["cores"] = Environment.ProcessorCount,
     ["os"] = RuntimeInformation.OSDescription,
-    ["cpu"] = CpuModel(),
+    ["cpu"] = BenchRun.CpuModel(),
     ["runtime"] = RuntimeInformation.FrameworkDescription,
 };
 details["duration_s"] = Math.Round(started.Elapsed.TotalSeconds, 0);
@@ -458,84 +459,8 @@ static string Port(string name, string fallback) => Environment.GetEnvironmentVa
 static int? ReadPidFile(string file) =>
     File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
 
-static string RepositoryRoot()
-{
-    var dir = new DirectoryInfo(AppContext.BaseDirectory);
-    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EcosystemFlows.sln")))
-    {
-        dir = dir.Parent;
-    }
-
-    return dir?.FullName ?? Directory.GetCurrentDirectory();
-}
-
-// The commit measured, "-dirty" when src/, bench/, eng/emulators/ or host.json differ from it (bench/results excluded).
-static string Commit(string root)
-{
-    try
-    {
-        var head = Git(root, "rev-parse", "--short", "HEAD").Trim();
-        var dirty = Git(root, "status", "--porcelain", "--", "src", "bench", "eng/emulators", "host.json", ":!bench/results").Length > 0;
-        return head.Length == 0 ? "unknown" : dirty ? $"{head}-dirty" : head;
-    }
-    catch (System.ComponentModel.Win32Exception)
-    {
-        return "unknown";
-    }
-}
-
-static string Git(string root, params string[] arguments)
-{
-    using var git = Process.Start(new ProcessStartInfo("git", arguments) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
-    var output = git.StandardOutput.ReadToEnd();
-    git.WaitForExit();
-    return git.ExitCode == 0 ? output : "";
-}
-
-static string CpuModel()
-{
-    try
-    {
-        return File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
-    }
-    catch (IOException)
-    {
-        return "unknown";
-    }
-}
-
 internal sealed record Settings(int IdleSeconds, int Wakeups, int IdleInstances, int FloorSteps, int Sequential, int FanOut, int Events, int Hello5, int Pings);
 
 internal sealed record Figures(
     double Sequential, double FanOut, double Events, double Hello5, double EventP50, double EventP99,
     List<double> Wakeups, List<double> CrossProcessWakeups, int IdleInstances, double IdleRssGrowthMb, CpuWindows IdleCpu);
-
-internal sealed class Arguments(Dictionary<string, string> values, HashSet<string> flags)
-{
-    public static Arguments Parse(string[] args)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var flags = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
-        {
-            var name = args[i].TrimStart('-');
-            if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
-            {
-                values[name] = args[++i];
-            }
-            else
-            {
-                flags.Add(name);
-            }
-        }
-
-        return new Arguments(values, flags);
-    }
-
-    public bool Flag(string name) => flags.Contains(name);
-
-    public int Int(string name, int fallback) =>
-        values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    public string Text(string name, string fallback) => values.TryGetValue(name, out var text) ? text : fallback;
-}

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -11,7 +10,7 @@ using EcosystemFlows.Bench;
 // Results go to $ECOFLOWS_LOCAL_DIR/bench/servicebus.json (.local/bench/servicebus.json) unless --record is given,
 // which writes bench/results/servicebus.json, the committed figures. --out names any other file.
 var settings = Arguments.Parse(args);
-var root = RepositoryRoot();
+var root = BenchRun.RepositoryRoot();
 var localDirectory = Environment.GetEnvironmentVariable("ECOFLOWS_LOCAL_DIR") is { Length: > 0 } local ? local : Path.Combine(root, ".local");
 var port = Environment.GetEnvironmentVariable("ECOFLOWS_SERVICEBUS_PORT") is { Length: > 0 } configuredPort ? configuredPort : "5672";
 var connectionString = Environment.GetEnvironmentVariable("ServiceBus__ConnectionString") is { Length: > 0 } configured
@@ -44,13 +43,13 @@ var path = settings.Text("out", settings.Flag("record")
     : Path.Combine(localDirectory, "bench", "servicebus.json"));
 var document = new JsonObject
 {
-    ["commit"] = settings.Text("commit", Commit(root)),
+    ["commit"] = settings.Text("commit", BenchRun.Commit(root)),
     ["measured_at"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
     ["machine"] = new JsonObject
     {
         ["cores"] = Environment.ProcessorCount,
         ["os"] = RuntimeInformation.OSDescription,
-        ["cpu"] = CpuModel(),
+        ["cpu"] = BenchRun.CpuModel(),
         ["runtime"] = RuntimeInformation.FrameworkDescription,
     },
     ["broker"] = "EcosystemFlows Service Bus emulator (eng/emulators/servicebus), local, via Azure.Messaging.ServiceBus",
@@ -76,79 +75,3 @@ Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
 await File.WriteAllTextAsync(path, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 Console.WriteLine($"wrote {path}");
 return 0;
-
-static string RepositoryRoot()
-{
-    var dir = new DirectoryInfo(Directory.GetCurrentDirectory());
-    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EcosystemFlows.sln")))
-    {
-        dir = dir.Parent;
-    }
-
-    return dir?.FullName ?? Directory.GetCurrentDirectory();
-}
-
-// The commit measured, "-dirty" when src/, bench/ or the emulator differ from it (bench/results excluded).
-static string Commit(string root)
-{
-    try
-    {
-        var head = Git(root, "rev-parse", "--short", "HEAD").Trim();
-        var dirty = Git(root, "status", "--porcelain", "--", "src", "bench", "eng/emulators", ":!bench/results").Length > 0;
-        return head.Length == 0 ? "unknown" : dirty ? $"{head}-dirty" : head;
-    }
-    catch (System.ComponentModel.Win32Exception)
-    {
-        return "unknown";
-    }
-}
-
-static string Git(string root, params string[] arguments)
-{
-    using var git = Process.Start(new ProcessStartInfo("git", arguments) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
-    var output = git.StandardOutput.ReadToEnd();
-    git.WaitForExit();
-    return git.ExitCode == 0 ? output : "";
-}
-
-static string CpuModel()
-{
-    try
-    {
-        return File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
-    }
-    catch (IOException)
-    {
-        return "unknown";
-    }
-}
-
-internal sealed class Arguments(Dictionary<string, string> values, HashSet<string> flags)
-{
-    public static Arguments Parse(string[] args)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var flags = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
-        {
-            var name = args[i].TrimStart('-');
-            if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
-            {
-                values[name] = args[++i];
-            }
-            else
-            {
-                flags.Add(name);
-            }
-        }
-
-        return new Arguments(values, flags);
-    }
-
-    public bool Flag(string name) => flags.Contains(name);
-
-    public int Int(string name, int fallback) =>
-        values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    public string Text(string name, string fallback) => values.TryGetValue(name, out var text) ? text : fallback;
-}
