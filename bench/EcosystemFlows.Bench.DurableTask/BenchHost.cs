@@ -1,100 +1,56 @@
 using System.Text.Json;
-using Azure.Core;
-using EcosystemFlows.Azure.Configuration;
-using EcosystemFlows.Azure.Storage;
 using EcosystemFlows.DurableTask.Hosting;
+using EcosystemFlows.Tests.Shared;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Converters;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EcosystemFlows.Bench.DurableTask;
 
 /// <summary>
-/// The app's Durable Task hosting (<see cref="DurableTaskHostingExtensions.AddDurableTaskOnAzureStorage"/>) in a plain
-/// service collection on Azurite, configured from a flat <c>extensions:durableTask</c> settings dictionary. With
-/// <c>startWorker: false</c> it is a client only (the cross-process event raiser).
+/// The benchmark's flows on the app's Durable Task hosting on Azurite (<see cref="StandaloneTaskHub"/>), configured from a
+/// flat <c>extensions:durableTask</c> settings dictionary. With <c>startWorker: false</c> it is a client only (the
+/// cross-process event raiser).
 /// </summary>
 internal sealed class BenchHost : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
-    private readonly List<IHostedService> _hosted;
+    private readonly StandaloneTaskHub _hub;
 
-    private BenchHost(ServiceProvider services, List<IHostedService> hosted)
-    {
-        _services = services;
-        _hosted = hosted;
-    }
+    private BenchHost(StandaloneTaskHub hub) => _hub = hub;
 
-    public DurableTaskClient Client => _services.GetRequiredService<DurableTaskClient>();
+    public DurableTaskClient Client => _hub.Client;
 
-    public TaskHubService Hub => _services.GetRequiredService<TaskHubService>();
+    public TaskHubService Hub => _hub.Hub;
 
-    public LatencyProbe Probe => _services.GetRequiredService<LatencyProbe>();
+    public LatencyProbe Probe => _hub.Services.GetRequiredService<LatencyProbe>();
 
-    public DurableTaskHubOptions Options => _services.GetRequiredService<IOptions<DurableTaskHubOptions>>().Value;
+    public DurableTaskHubOptions Options => _hub.Services.GetRequiredService<IOptions<DurableTaskHubOptions>>().Value;
 
-    public static async Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string storageConnectionString, bool startWorker)
-    {
-        var services = new ServiceCollection();
-        // Under a burst of starts the provider abandons some start messages for a retry and warns for each (hundreds of
-        // lines in the idle-instances step; the instances all start); its errors still show.
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning).AddFilter("DurableTask.AzureStorage", LogLevel.Error).AddSimpleConsole(o => o.SingleLine = true));
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new StorageOptions { ConnectionString = storageConnectionString }));
-        services.AddSingleton<TokenCredential>(AzureCredentials.Create());
-        services.AddSingleton<LatencyProbe>();
-        services.AddDurableTaskOnAzureStorage(
+    public static async Task<BenchHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string storageConnectionString, bool startWorker) =>
+        new(await StandaloneTaskHub.StartAsync(
+            settings,
+            storageConnectionString,
             r => r.AddOrchestrator<SequentialFlow>().AddOrchestrator<FanOutFlow>().AddOrchestrator<EventsFlow>()
                 .AddOrchestrator<Hello5Flow>().AddOrchestrator<PingFlow>().AddOrchestrator<IdleFlow>()
                 .AddActivity<Noop>().AddActivity<SayHello>().AddActivity<Mark>(),
-            JsonDataConverter.Default);
-        var provider = services.BuildServiceProvider(validateScopes: true);
-        var hosted = startWorker ? provider.GetServices<IHostedService>().ToList() : [];
-        foreach (var service in hosted)
-        {
-            await service.StartAsync(CancellationToken.None);
-        }
+            // Under a burst of starts the provider abandons some start messages for a retry and warns for each
+            // (hundreds of lines in the idle-instances step; the instances all start); its errors still show.
+            logging: b => b.AddFilter("DurableTask.AzureStorage", LogLevel.Error).AddSimpleConsole(o => o.SingleLine = true),
+            configureServices: s => s.AddSingleton<LatencyProbe>(),
+            startWorker: startWorker));
 
-        // Options are validated here too (ValidateOnStart only runs with a host): a wrong host.json fails now.
-        _ = provider.GetRequiredService<IOptions<DurableTaskHubOptions>>().Value;
-        await provider.GetRequiredService<TaskHubService>().EnsureCreatedAsync(CancellationToken.None);
-        return new BenchHost(provider, hosted);
-    }
-
-    /// <summary>Stops the worker (in-flight work finishes); a cancellation while stopping is the normal end, not an error.</summary>
-    public async Task StopAsync()
-    {
-        foreach (var service in _hosted)
-        {
-            try
-            {
-                await service.StopAsync(CancellationToken.None);
-            }
-            catch (OperationCanceledException)
-            {
-                // The worker's background loops end by cancellation; nothing was lost.
-            }
-        }
-
-        _hosted.Clear();
-    }
+    /// <summary>Stops the worker (in-flight work finishes).</summary>
+    public Task StopAsync() => _hub.StopAsync();
 
     /// <summary>Stops the worker and deletes the task hub (queues, tables, containers).</summary>
     public async Task DeleteHubAsync()
     {
-        await StopAsync();
+        await _hub.StopAsync();
         await Hub.Service.DeleteAsync();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        await _services.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _hub.DisposeAsync();
 
     /// <summary>
     /// host.json's <c>extensions.durableTask</c> object as configuration keys (<c>extensions:durableTask:…</c>), the

@@ -1,15 +1,7 @@
-using Azure.Core;
-using EcosystemFlows.Azure.Configuration;
-using EcosystemFlows.Azure.Storage;
 using EcosystemFlows.DurableTask.Hosting;
+using EcosystemFlows.Tests.Shared;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Converters;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace EcosystemFlows.IntegrationTests.DurableTask;
 
@@ -19,43 +11,26 @@ namespace EcosystemFlows.IntegrationTests.DurableTask;
 /// </summary>
 public sealed class TaskHubHost : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
-    private readonly List<IHostedService> _hosted;
+    private readonly StandaloneTaskHub _hub;
 
-    private TaskHubHost(ServiceProvider services, List<IHostedService> hosted)
-    {
-        _services = services;
-        _hosted = hosted;
-    }
+    private TaskHubHost(StandaloneTaskHub hub) => _hub = hub;
 
-    public DurableTaskClient Client => _services.GetRequiredService<DurableTaskClient>();
+    public DurableTaskClient Client => _hub.Client;
 
-    public TaskHubService Hub => _services.GetRequiredService<TaskHubService>();
+    public TaskHubService Hub => _hub.Hub;
 
-    public static async Task<TaskHubHost> StartAsync(Action<DurableTaskRegistry> registerTasks, string? hubName = null, string? workerId = null)
-    {
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["extensions:durableTask:hubName"] = hubName ?? LocalServices.UniqueName("it"),
-            ["extensions:durableTask:workerId"] = workerId ?? Guid.NewGuid().ToString("N"),
-            ["extensions:durableTask:extendedSessionsEnabled"] = "true",
-            ["extensions:durableTask:storageProvider:partitionCount"] = "2",
-            ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.100",
-        }).Build());
-        services.AddSingleton(Options.Create(new StorageOptions { ConnectionString = LocalServices.StorageConnectionString }));
-        services.AddSingleton<TokenCredential>(AzureCredentials.Create());
-        services.AddDurableTaskOnAzureStorage(registerTasks, JsonDataConverter.Default);
-        var provider = services.BuildServiceProvider(validateScopes: true);
-        var hosted = provider.GetServices<IHostedService>().ToList();
-        foreach (var service in hosted)
-        {
-            await service.StartAsync(CancellationToken.None);
-        }
-
-        return new TaskHubHost(provider, hosted);
-    }
+    public static async Task<TaskHubHost> StartAsync(Action<DurableTaskRegistry> registerTasks, string? hubName = null, string? workerId = null) =>
+        new(await StandaloneTaskHub.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["extensions:durableTask:hubName"] = hubName ?? LocalServices.UniqueName("it"),
+                ["extensions:durableTask:workerId"] = workerId ?? Guid.NewGuid().ToString("N"),
+                ["extensions:durableTask:extendedSessionsEnabled"] = "true",
+                ["extensions:durableTask:storageProvider:partitionCount"] = "2",
+                ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.100",
+            },
+            LocalServices.StorageConnectionString,
+            registerTasks));
 
     public async Task<OrchestrationMetadata> WaitForCompletionAsync(string instanceId, TimeSpan? timeout = null)
     {
@@ -83,20 +58,12 @@ public sealed class TaskHubHost : IAsyncDisposable
         [.. (await Client.GetOrchestrationHistoryAsync(instanceId)).Select(e => e.EventType.ToString())];
 
     /// <summary>Stops the worker without deleting the hub (a second host may take it over).</summary>
-    public async Task StopAsync()
-    {
-        foreach (var service in _hosted)
-        {
-            await service.StopAsync(CancellationToken.None);
-        }
-
-        _hosted.Clear();
-    }
+    public Task StopAsync() => _hub.StopAsync();
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync();
+        await _hub.StopAsync();
         await Hub.Service.DeleteAsync();
-        await _services.DisposeAsync();
+        await _hub.DisposeAsync();
     }
 }
