@@ -8,6 +8,7 @@ using Azure.Storage.Queues;
 using EcosystemFlows.Bench;
 using EcosystemFlows.Bench.DurableTask;
 using EcosystemFlows.DurableTask.Hosting;
+using EcosystemFlows.Tests.Shared;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -41,11 +42,8 @@ var bench = new Settings(
 var hostJsonPath = arguments.Text("host-json", Path.Combine(root, "host.json"));
 var storage = Environment.GetEnvironmentVariable("Storage__ConnectionString") is { Length: > 0 } configured
     ? configured
-    : "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-      "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-      $"BlobEndpoint=http://127.0.0.1:{Port("ECOFLOWS_AZURITE_BLOB_PORT", "10000")}/devstoreaccount1;" +
-      $"QueueEndpoint=http://127.0.0.1:{Port("ECOFLOWS_AZURITE_QUEUE_PORT", "10001")}/devstoreaccount1;" +
-      $"TableEndpoint=http://127.0.0.1:{Port("ECOFLOWS_AZURITE_TABLE_PORT", "10002")}/devstoreaccount1;";
+    : Azurite.ConnectionString(
+        Port("ECOFLOWS_AZURITE_BLOB_PORT", "10000"), Port("ECOFLOWS_AZURITE_QUEUE_PORT", "10001"), Port("ECOFLOWS_AZURITE_TABLE_PORT", "10002"));
 var azuritePid = arguments.Text("azurite-pid", "") is { Length: > 0 } pidText
     ? int.Parse(pidText, CultureInfo.InvariantCulture)
     : ReadPidFile(Path.Combine(localDirectory, "run", "azurite.pid"));

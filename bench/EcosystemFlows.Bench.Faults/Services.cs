@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EcosystemFlows.Tests.Shared;
 
 namespace EcosystemFlows.Bench.Faults;
 
@@ -12,16 +13,12 @@ namespace EcosystemFlows.Bench.Faults;
 internal sealed class Services(string root)
 {
     public const string CosmosKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==";
-    private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     public static string LocalDir => Environment.GetEnvironmentVariable("ECOFLOWS_LOCAL_DIR")
         ?? throw new InvalidOperationException("ECOFLOWS_LOCAL_DIR is not set: run the suite through eng/faults.sh, which starts isolated services");
 
     public static string StorageConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{Port("ECOFLOWS_AZURITE_BLOB_PORT")}/devstoreaccount1;" +
-        $"QueueEndpoint=http://127.0.0.1:{Port("ECOFLOWS_AZURITE_QUEUE_PORT")}/devstoreaccount1;" +
-        $"TableEndpoint=http://127.0.0.1:{Port("ECOFLOWS_AZURITE_TABLE_PORT")}/devstoreaccount1;";
+        Azurite.ConnectionString(Port("ECOFLOWS_AZURITE_BLOB_PORT"), Port("ECOFLOWS_AZURITE_QUEUE_PORT"), Port("ECOFLOWS_AZURITE_TABLE_PORT"));
 
     public static Uri CosmosEndpoint => new($"http://127.0.0.1:{Port("ECOFLOWS_COSMOS_PORT")}/");
 

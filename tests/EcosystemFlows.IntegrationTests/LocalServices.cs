@@ -1,3 +1,5 @@
+using EcosystemFlows.Tests.Shared;
+
 namespace EcosystemFlows.IntegrationTests;
 
 /// <summary>
@@ -13,11 +15,8 @@ internal static class LocalServices
     /// <summary>Azurite, on the ports eng/services.sh uses (ECOFLOWS_AZURITE_*_PORT move them for an isolated set).</summary>
     public static string StorageConnectionString => Setting(
         "Storage__ConnectionString",
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-        $"BlobEndpoint=http://127.0.0.1:{Setting("ECOFLOWS_AZURITE_BLOB_PORT", "10000")}/devstoreaccount1;" +
-        $"QueueEndpoint=http://127.0.0.1:{Setting("ECOFLOWS_AZURITE_QUEUE_PORT", "10001")}/devstoreaccount1;" +
-        $"TableEndpoint=http://127.0.0.1:{Setting("ECOFLOWS_AZURITE_TABLE_PORT", "10002")}/devstoreaccount1;");
+        Azurite.ConnectionString(
+            Setting("ECOFLOWS_AZURITE_BLOB_PORT", "10000"), Setting("ECOFLOWS_AZURITE_QUEUE_PORT", "10001"), Setting("ECOFLOWS_AZURITE_TABLE_PORT", "10002")));
 
     public static Uri CosmosEndpoint => new(Setting("Cosmos__AccountEndpoint", $"http://127.0.0.1:{Setting("ECOFLOWS_COSMOS_PORT", "8081")}/"));
 
