@@ -15,12 +15,13 @@ if [ ! -f local.settings.json ]; then
   log "created local.settings.json from local.settings.sample.json (emulator-only values)"
 fi
 
-dotnet build src/EcosystemFlows.Functions -c Release -nologo -v quiet
-dotnet build eng/demo -c Release -nologo -v quiet
+build_when_changed run-app src/EcosystemFlows.Functions eng/demo
 
 url="${ECOFLOWS_URL:-http://localhost:7071}"
 # Development: a local run on the emulators (development token issuer, sample settings), not a production host.
-ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" dotnet run --project src/EcosystemFlows.Functions -c Release --no-build -- --urls "$url" &
+# The built app directly, from its project folder (its content root): `dotnet run` would evaluate the project again.
+(cd src/EcosystemFlows.Functions && ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" \
+  exec dotnet bin/Release/net10.0/EcosystemFlows.Functions.dll --urls "$url") &
 app=$!
 trap 'kill "$app" 2>/dev/null || true; wait "$app" 2>/dev/null || true' INT TERM
 
@@ -28,7 +29,7 @@ app_live() { curl -sf -o /dev/null "$url/healthz"; }
 wait_until 120 "app" app_live || { kill "$app" 2>/dev/null; die "the app did not start; see its output above"; }
 log "ready check: $(curl -s "$url/readyz")"
 if [ "${ECOFLOWS_NO_DEMO:-0}" != "1" ]; then
-  dotnet run --project eng/demo -c Release --no-build -- "$url" || log "the demo failed (the service keeps running)"
+  dotnet eng/demo/bin/Release/net10.0/EcosystemFlows.Demo.dll "$url" || log "the demo failed (the service keeps running)"
 fi
 log "EcosystemFlows is running at $url (Ctrl+C to stop)"
 wait "$app"

@@ -73,3 +73,25 @@ npm_emulators_installed() {
   (cd "$EMULATORS_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci failed in $EMULATORS_DIR"
   cp "$EMULATORS_DIR/package-lock.json" "$stamp"
 }
+
+# build_when_changed NAME PROJECT...: `dotnet build -c Release` of each PROJECT, skipped when no file or folder
+# under src/, eng/demo, host.json or the repository's build settings changed since the last build that succeeded through
+# this function (stamp .local/run/NAME.built). A no-op MSBuild run still costs 10-15 s of project evaluation on two
+# cores: that is most of a second `eng/run.sh`. Deleting the stamp forces a build.
+build_when_changed() {
+  local stamp="$RUN_DIR/$1.built" project changed; shift
+  if [ -f "$stamp" ]; then
+    changed="$(cd "$ROOT" && find src eng/demo host.json Directory.Build.props Directory.Packages.props global.json \
+      \( -name bin -o -name obj \) -prune -o -newer "$stamp" -print -quit)"
+    if [ -z "$changed" ]; then
+      log "$* up to date (no change since the last build); skipping the build"
+      return 0
+    fi
+  fi
+  # Stamped before building, so an edit made while the build runs is seen next time.
+  touch "$stamp.next"
+  for project in "$@"; do
+    dotnet build "$ROOT/$project" -c Release -nologo -v quiet
+  done
+  mv "$stamp.next" "$stamp"
+}
