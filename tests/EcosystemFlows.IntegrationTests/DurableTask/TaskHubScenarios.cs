@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using DurableTask.Core.Exceptions;
 using DurableTask.Core.History;
+using EcosystemFlows.DurableTask.Hosting;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -138,6 +141,43 @@ public sealed class TaskHubScenarios
 
         Assert.Equal(OrchestrationRuntimeStatus.Terminated, result.RuntimeStatus);
         Assert.Equal("cancelled by partner", result.SerializedOutput);
+    }
+
+    [Fact]
+    public async Task WorkflowTelemetry_StartedThenTerminated_CountsEachOnce()
+    {
+        // Arrange: tests of this class run one at a time, and no other class runs ApprovalFlow.
+        var counted = new ConcurrentQueue<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == WorkflowTelemetry.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
+        {
+            if (tags.ToArray().Any(t => t.Key == WorkflowTelemetry.NameTag && Equals(t.Value, nameof(ApprovalFlow))))
+            {
+                counted.Enqueue(instrument.Name);
+            }
+        });
+        listener.Start();
+        await using var host = await StartAsync();
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApprovalFlow), 60_000);
+        await host.WaitForAsync(id, m => m.SerializedCustomStatus is not null);
+
+        // Act
+        await host.Client.TerminateInstanceAsync(id, "cancelled by partner");
+        await host.WaitForCompletionAsync(id);
+
+        // Assert
+        Assert.Equal(1, counted.Count(n => n == WorkflowTelemetry.OrchestrationsStarted));
+        Assert.Equal(1, counted.Count(n => n == WorkflowTelemetry.OrchestrationsTerminated));
+        Assert.DoesNotContain(WorkflowTelemetry.OrchestrationsCompleted, counted);
     }
 
     [Fact]
