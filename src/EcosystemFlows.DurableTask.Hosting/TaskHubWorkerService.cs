@@ -1,4 +1,5 @@
 using DurableTask.Core;
+using DurableTask.Core.Middleware;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Worker;
 using Microsoft.DurableTask.Worker.Hosting;
@@ -83,6 +84,7 @@ public sealed partial class TaskHubWorkerService : DurableTaskWorker
             // The SDK's shims read FailureDetails (TaskFailedException.FailureDetails), not serialized exceptions.
             ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails,
         };
+        worker.AddOrchestrationDispatcherMiddleware(ParentAwareOrchestration.TellParentAsync);
         WorkflowTelemetry.AddTo(worker);
         _worker = worker;
         await worker.StartAsync().ConfigureAwait(false);
@@ -95,7 +97,12 @@ public sealed partial class TaskHubWorkerService : DurableTaskWorker
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Durable Task worker started on task hub {TaskHub} as {WorkerId}")]
     private static partial void LogStarted(ILogger logger, string taskHub, string workerId);
 
-    /// <summary>Orchestrations by name: a new SDK orchestrator and its shim per episode, as the SDK's own workers do.</summary>
+    /// <summary>
+    /// Orchestrations by name: a new SDK orchestrator per episode, as the SDK's own workers do, whose shim is made when
+    /// the episode runs. The framework asks for the orchestration by name and version before its dispatch pipeline runs,
+    /// so only <see cref="ParentAwareOrchestration.TellParentAsync"/> (in that pipeline) sees the instance's history, and
+    /// with it the parent a sub-orchestration's <c>TaskOrchestrationContext.Parent</c> must report.
+    /// </summary>
     private sealed class OrchestrationShims(IDurableTaskFactory factory, DurableTaskShimFactory shims, IServiceProvider services)
         : INameVersionObjectManager<TaskOrchestration>
     {
@@ -104,8 +111,36 @@ public sealed partial class TaskHubWorkerService : DurableTaskWorker
 
         public TaskOrchestration? GetObject(string name, string? version) =>
             factory.TryCreateOrchestrator(new TaskName(name), services, out var orchestrator)
-                ? shims.CreateOrchestration(new TaskName(name), orchestrator)
+                ? new ParentAwareOrchestration(new TaskName(name), orchestrator, shims)
                 : null;
+    }
+
+    /// <summary>An SDK orchestrator whose shim is created, with the instance's parent, when its first episode runs.</summary>
+    private sealed class ParentAwareOrchestration(TaskName name, ITaskOrchestrator orchestrator, DurableTaskShimFactory shims)
+        : TaskOrchestration
+    {
+        private ParentOrchestrationInstance? _parent;
+        private TaskOrchestration? _shim;
+
+        private TaskOrchestration Shim => _shim ??= shims.CreateOrchestration(name, orchestrator, _parent);
+
+        /// <summary>Dispatch middleware: hands the episode's orchestration the parent its history names, if any.</summary>
+        public static Task TellParentAsync(DispatchMiddlewareContext context, Func<Task> next)
+        {
+            if (context.GetProperty<TaskOrchestration>() is ParentAwareOrchestration orchestration
+                && context.GetProperty<OrchestrationRuntimeState>()?.ParentInstance is { } parent)
+            {
+                orchestration._parent = new ParentOrchestrationInstance(new TaskName(parent.Name), parent.OrchestrationInstance.InstanceId);
+            }
+
+            return next();
+        }
+
+        public override Task<string> Execute(OrchestrationContext context, string input) => Shim.Execute(context, input);
+
+        public override void RaiseEvent(OrchestrationContext context, string name, string input) => Shim.RaiseEvent(context, name, input);
+
+        public override string GetStatus() => Shim.GetStatus();
     }
 
     /// <summary>Activities by name: a new SDK activity and its shim per execution.</summary>

@@ -14,6 +14,8 @@ public static class ScenarioRegistration
         .AddOrchestrator<ApprovalFlow>()
         .AddOrchestrator<ParentFlow>()
         .AddOrchestrator<FailingChildFlow>()
+        .AddOrchestrator<ParentOfReportingChildFlow>()
+        .AddOrchestrator<ReportParentFlow>()
         .AddOrchestrator<CounterFlow>()
         .AddOrchestrator<LargePayloadFlow>()
         .AddOrchestrator<EventsFlow>();
@@ -71,6 +73,18 @@ public sealed class ParentFlow : TaskOrchestrator<string, string>
             return $"child failed: {ex.FailureDetails.InnerFailure?.ErrorMessage ?? ex.FailureDetails.ErrorMessage}";
         }
     }
+}
+
+public sealed class ParentOfReportingChildFlow : TaskOrchestrator<string, string>
+{
+    public override Task<string> RunAsync(TaskOrchestrationContext context, string input) =>
+        context.CallSubOrchestratorAsync<string>(nameof(ReportParentFlow), input);
+}
+
+public sealed class ReportParentFlow : TaskOrchestrator<string, string>
+{
+    public override Task<string> RunAsync(TaskOrchestrationContext context, string input) =>
+        Task.FromResult(context.Parent is { } parent ? $"{parent.Name}/{parent.InstanceId}" : "no parent");
 }
 
 public sealed class FailingChildFlow : TaskOrchestrator<string, string>

@@ -99,6 +99,18 @@ public sealed class TaskHubScenarios
     }
 
     [Fact]
+    public async Task CallSubOrchestratorAsync_Child_KnowsItsParent()
+    {
+        await using var host = await StartAsync();
+
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ParentOfReportingChildFlow), "x");
+        var result = await host.WaitForCompletionAsync(id);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
+        Assert.Equal($"{nameof(ParentOfReportingChildFlow)}/{id}", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
     public async Task ContinueAsNew_TwentyGenerations_CompletesWithBoundedHistory()
     {
         await using var host = await StartAsync();
