@@ -15,12 +15,12 @@ if [ ! -f local.settings.json ]; then
   log "created local.settings.json from local.settings.sample.json (emulator-only values)"
 fi
 
-dotnet build src/EcosystemFlows.Functions -c Release -nologo -v quiet
+dotnet build src/EcosystemFlows.LocalHost -c Release -nologo -v quiet
 dotnet build eng/demo -c Release -nologo -v quiet
 
 url="${ECOFLOWS_URL:-http://localhost:7071}"
 # Development: a local run on the emulators (development token issuer, sample settings), not a production host.
-ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" dotnet run --project src/EcosystemFlows.Functions -c Release --no-build -- --urls "$url" &
+ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" dotnet run --project src/EcosystemFlows.LocalHost -c Release --no-build -- --urls "$url" &
 app=$!
 trap 'kill "$app" 2>/dev/null || true; wait "$app" 2>/dev/null || true' INT TERM
 
