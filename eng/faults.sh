@@ -47,7 +47,7 @@ stop_services() {
 }
 trap stop_services EXIT
 
-dotnet build src/EcosystemFlows.Functions -c Release -nologo -v quiet
+dotnet build src/EcosystemFlows.LocalHost -c Release -nologo -v quiet
 dotnet build bench/EcosystemFlows.Bench.Faults -c Release -nologo -v quiet
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if ! git diff --quiet HEAD -- src bench eng ':!bench/results' 2>/dev/null; then commit="$commit-dirty"; fi

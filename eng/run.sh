@@ -15,13 +15,13 @@ if [ ! -f local.settings.json ]; then
   log "created local.settings.json from local.settings.sample.json (emulator-only values)"
 fi
 
-build_when_changed run-app src/EcosystemFlows.Functions eng/demo
+build_when_changed run-app src/EcosystemFlows.LocalHost eng/demo
 
 url="${ECOFLOWS_URL:-http://localhost:7071}"
 # Development: a local run on the emulators (development token issuer, sample settings), not a production host.
 # The built app directly, from its project folder (its content root): `dotnet run` would evaluate the project again.
-(cd src/EcosystemFlows.Functions && ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" \
-  exec dotnet bin/Release/net10.0/EcosystemFlows.Functions.dll --urls "$url") &
+(cd src/EcosystemFlows.LocalHost && ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" \
+  exec dotnet bin/Release/net10.0/EcosystemFlows.LocalHost.dll --urls "$url") &
 app=$!
 trap 'kill "$app" 2>/dev/null || true; wait "$app" 2>/dev/null || true' INT TERM
 

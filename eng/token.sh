@@ -6,6 +6,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$ROOT"
 [ -f local.settings.json ] || cp local.settings.sample.json local.settings.json
-dll="$ROOT/src/EcosystemFlows.Functions/bin/Release/net10.0/EcosystemFlows.Functions.dll"
-[ -f "$dll" ] || dotnet build src/EcosystemFlows.Functions -c Release -nologo -v quiet >&2
+dll="$ROOT/src/EcosystemFlows.LocalHost/bin/Release/net10.0/EcosystemFlows.LocalHost.dll"
+[ -f "$dll" ] || dotnet build src/EcosystemFlows.LocalHost -c Release -nologo -v quiet >&2
 exec dotnet "$dll" mint-token "$@"

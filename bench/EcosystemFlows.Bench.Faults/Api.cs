@@ -3,9 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EcosystemFlows.Api.Offerings;
+using EcosystemFlows.Api.Security;
 using EcosystemFlows.Azure.ServiceBus;
-using EcosystemFlows.Functions.Security;
-using EcosystemFlows.Functions.Workflows.JointOffering;
+using EcosystemFlows.Workflows.JointOffering;
+using EcosystemFlows.Workflows.Security;
 
 namespace EcosystemFlows.Bench.Faults;
 

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace EcosystemFlows.Bench.Faults;
 
 /// <summary>
-/// The app (<c>dotnet exec EcosystemFlows.Functions.dll</c>) as a child process on a fixed port, configured
+/// The app (<c>dotnet exec EcosystemFlows.LocalHost.dll</c>) as a child process on a fixed port, configured
 /// only through environment variables from an empty working directory; killed with SIGKILL and restarted.
 /// Its output goes to a log file (the last lines are shown when it fails to come up).
 /// </summary>

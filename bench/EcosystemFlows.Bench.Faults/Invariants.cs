@@ -1,4 +1,4 @@
-using EcosystemFlows.Functions.Workflows.JointOffering;
+using EcosystemFlows.Workflows.JointOffering;
 
 namespace EcosystemFlows.Bench.Faults;
 

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
+using EcosystemFlows.Api.Security;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Bench.Faults;
-using EcosystemFlows.Functions.Security;
 using Microsoft.Azure.Cosmos;
 
 // The fault suite (issue #8); eng/faults.sh builds, starts isolated services and runs it. Phase 1 measures
@@ -57,7 +57,7 @@ var settings = new Dictionary<string, string>
 };
 var logDir = Path.Combine(Services.LocalDir, "logs");
 var services = new Services(options.Root);
-var appDll = Path.Combine(options.Root, "src", "EcosystemFlows.Functions", "bin", "Release", "net10.0", "EcosystemFlows.Functions.dll");
+var appDll = Path.Combine(options.Root, "src", "EcosystemFlows.LocalHost", "bin", "Release", "net10.0", "EcosystemFlows.LocalHost.dll");
 var today = DateOnly.FromDateTime(DateTime.UtcNow);
 
 // One client for the driver (commands) and the end-state reader, as the app builds it.

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
-using EcosystemFlows.Functions.Security;
-using EcosystemFlows.Functions.Workflows.JointOffering;
+using EcosystemFlows.Api.Offerings;
+using EcosystemFlows.Workflows.JointOffering;
+using EcosystemFlows.Workflows.Security;
 
 namespace EcosystemFlows.Bench.Faults;
 

@@ -2,11 +2,13 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EcosystemFlows.Api.Offerings;
+using EcosystemFlows.Api.Security;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Partners;
-using EcosystemFlows.Functions.Security;
-using EcosystemFlows.Functions.Workflows.JointOffering;
+using EcosystemFlows.Workflows.JointOffering;
+using EcosystemFlows.Workflows.Security;
 
 // The demo scenario: three partners build a joint managed-SOC offering, every governance gate is
 // signed (four over HTTP, one over Service Bus), and the launched offering, its SKU, support plan,

@@ -6,7 +6,7 @@ using System.Text;
 namespace EcosystemFlows.IntegrationTests.EndToEnd;
 
 /// <summary>
-/// The app run as a real process (<c>dotnet exec EcosystemFlows.Functions.dll</c>), configured only through
+/// The app run as a real process (<c>dotnet exec EcosystemFlows.LocalHost.dll</c>), configured only through
 /// environment variables, from an empty working directory so no developer local.settings.json leaks in.
 /// </summary>
 internal sealed class AppProcess : IAsyncDisposable
@@ -56,7 +56,7 @@ internal sealed class AppProcess : IAsyncDisposable
         var port = FreePort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         var workDir = Directory.CreateTempSubdirectory("ecoflows-app-");
-        var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "EcosystemFlows.Functions.dll")])
+        var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "EcosystemFlows.LocalHost.dll")])
         {
             WorkingDirectory = workDir.FullName,
             RedirectStandardOutput = true,

@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using EcosystemFlows.Api.Offerings;
+using EcosystemFlows.Api.Security;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Tests;
-using EcosystemFlows.Functions.Security;
-using EcosystemFlows.Functions.Workflows.JointOffering;
+using EcosystemFlows.Workflows.JointOffering;
+using EcosystemFlows.Workflows.Security;
 
 namespace EcosystemFlows.IntegrationTests.EndToEnd;
 

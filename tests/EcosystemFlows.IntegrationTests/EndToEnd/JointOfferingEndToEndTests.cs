@@ -1,11 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using EcosystemFlows.Api.Offerings;
+using EcosystemFlows.Api.Security;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Domain.Tests;
-using EcosystemFlows.Functions.Security;
-using EcosystemFlows.Functions.Workflows.JointOffering;
 using EcosystemFlows.IntegrationTests.ServiceBus;
+using EcosystemFlows.Workflows.JointOffering;
+using EcosystemFlows.Workflows.Security;
 
 namespace EcosystemFlows.IntegrationTests.EndToEnd;
 

@@ -5,10 +5,11 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Messaging.ServiceBus;
+using EcosystemFlows.Api.Offerings;
+using EcosystemFlows.Api.Security;
 using EcosystemFlows.Domain.Tests;
-using EcosystemFlows.Functions.Security;
-using EcosystemFlows.Functions.Workflows.JointOffering;
 using EcosystemFlows.IntegrationTests.ServiceBus;
+using EcosystemFlows.Workflows.Security;
 
 namespace EcosystemFlows.IntegrationTests.EndToEnd;
 
