@@ -17,7 +17,7 @@ public static class DurableManagementApi
 {
     /// <summary>
     /// Route prefix of the API: Durable Functions' path without its leading <c>/runtime</c>, which the Azure
-    /// Functions host reserves for itself (in front of the app as a custom handler, it would never forward it).
+    /// Functions host reserves for itself (an HTTP function cannot take a route under it).
     /// </summary>
     public const string BasePath = "/webhooks/durabletask";
 
