@@ -44,6 +44,11 @@ phase "format check"
 "$ROOT/eng/bicep.sh"
 phase "bicep build + lint"
 
+# The Azure Functions app cannot run here (no Functions host): publish it as azd does, as a zip under .local, and check
+# what the host would read (functions.metadata, extensions.json with the Durable extension, worker.config.json).
+"$ROOT/eng/publish.sh" "$LOCAL_DIR/functions-publish"
+phase "Functions app publish + checks"
+
 node --test "$ROOT/eng/emulators/cosmos/test/" "$ROOT/eng/emulators/azurite/test/"
 phase "cosmos stand-in and azurite patch unit tests"
 

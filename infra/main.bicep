@@ -1,5 +1,5 @@
 // EcosystemFlows on Azure: one resource group holding Storage (task-hub queues, blobs), Cosmos DB,
-// Service Bus, the Function App running the app as a custom handler, monitoring, and the managed
+// Service Bus, the Function App running the .NET isolated worker with the Durable extension, monitoring, and the managed
 // identity the app uses for every data-plane call (no keys: local auth is disabled where allowed).
 targetScope = 'subscription'
 

@@ -1,6 +1,7 @@
-// The Function App: Linux Elastic Premium running the app as an Azure Functions custom handler
-// (host.json customHandler section; FUNCTIONS_WORKER_RUNTIME=custom). Every dependency is reached with
-// the user-assigned managed identity; settings are named as the app's options bind them.
+// The Function App: Linux Elastic Premium running src/EcosystemFlows.Functions, a .NET 10 isolated worker with the
+// Durable extension (task hub in the app's storage account, reached through AzureWebJobsStorage with the managed
+// identity). Every dependency is reached with the user-assigned managed identity; settings are named as the app's
+// options bind them.
 param name string
 param planName string
 param location string
@@ -24,6 +25,10 @@ param authAudience string
   'EP3'
 ])
 param sku string = 'EP1'
+
+@description('Always-ready instances: at least one, so the hosted Service Bus processor runs while no HTTP request or orchestration wakes the app (the scale controller does not see the queue).')
+@minValue(1)
+param alwaysReadyInstances int = 1
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -58,8 +63,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
     siteConfig: {
-      // Empty stack: the custom handler is a self-contained linux-x64 publish of the app.
-      linuxFxVersion: ''
+      linuxFxVersion: 'DOTNET-ISOLATED|10.0'
+      minimumElasticInstanceCount: alwaysReadyInstances
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
@@ -70,8 +75,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         }
         {
           name: 'FUNCTIONS_WORKER_RUNTIME'
-          value: 'custom'
+          value: 'dotnet-isolated'
         }
+        // The host's storage and the Durable extension's task hub (host.json: storageProvider.connectionName), identity-based.
         {
           name: 'AzureWebJobsStorage__accountName'
           value: storageAccountName
@@ -100,6 +106,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           name: 'AZURE_CLIENT_ID'
           value: identityClientId
         }
+        // The app's own clients: artefacts, readiness probes, and the task-hub client of the hosted Service Bus
+        // processor, on the same account (so the same hub) as AzureWebJobsStorage.
         {
           name: 'Storage__BlobServiceUri'
           value: storageBlobServiceUri

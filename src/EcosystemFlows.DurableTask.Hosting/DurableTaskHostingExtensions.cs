@@ -21,6 +21,23 @@ public static class DurableTaskHostingExtensions
     public static IServiceCollection AddDurableTaskOnAzureStorage(
         this IServiceCollection services, Action<DurableTaskRegistry> registerTasks, DataConverter converter)
     {
+        services.AddDurableTaskClientOnAzureStorage(converter);
+        services.AddDurableTaskWorker(builder =>
+        {
+            builder.AddTasks(registerTasks);
+            builder.Configure(o => o.DataConverter = converter);
+            builder.UseBuildTarget<TaskHubWorkerService>();
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// Registers only the <see cref="DurableTaskClient"/> over the task hub in Azure Storage (no worker): for a process
+    /// whose orchestrations run elsewhere on the same hub, such as the Functions app's hosted Service Bus processor,
+    /// which has no <c>[DurableClient]</c> binding outside an invocation.
+    /// </summary>
+    public static IServiceCollection AddDurableTaskClientOnAzureStorage(this IServiceCollection services, DataConverter converter)
+    {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<DurableTaskHubOptions>()
             .BindConfiguration(DurableTaskHubOptions.SectionName)
@@ -32,12 +49,6 @@ public static class DurableTaskHostingExtensions
             sp.GetRequiredService<IOptions<StorageOptions>>().Value,
             sp.GetRequiredService<TokenCredential>(),
             sp.GetRequiredService<ILoggerFactory>()));
-        services.AddDurableTaskWorker(builder =>
-        {
-            builder.AddTasks(registerTasks);
-            builder.Configure(o => o.DataConverter = converter);
-            builder.UseBuildTarget<TaskHubWorkerService>();
-        });
         services.AddDurableTaskClient(builder =>
         {
             builder.Configure(o => o.DataConverter = converter);

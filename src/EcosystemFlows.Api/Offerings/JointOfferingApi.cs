@@ -63,7 +63,7 @@ public static class JointOfferingApi
         return endpoints;
     }
 
-    private static async Task<Results<Accepted<OfferingAccepted>, ValidationProblem, ProblemHttpResult>> StartAsync(
+    internal static async Task<Results<Accepted<OfferingAccepted>, ValidationProblem, ProblemHttpResult>> StartAsync(
         [FromBody] StartOfferingRequest? request,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         ClaimsPrincipal user,
@@ -80,7 +80,7 @@ public static class JointOfferingApi
         return TypedResults.Accepted(status, new OfferingAccepted(result.OfferingId!, status));
     }
 
-    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> SignOffAsync(
+    internal static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> SignOffAsync(
         string offeringId, string gateId, [FromBody] SignOffRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken)
     {
         if (request is null)
@@ -97,21 +97,21 @@ public static class JointOfferingApi
         return Answer(await commands.SignOffAsync(Actor.From(user), offeringId, gateId, approve, request.Comment, request.TermsHash, cancellationToken));
     }
 
-    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> CancelAsync(
+    internal static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> CancelAsync(
         string offeringId, [FromBody] ReasonRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
         Answer(await commands.CancelAsync(Actor.From(user), offeringId, request?.Reason, cancellationToken));
 
-    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> RetireAsync(
+    internal static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> RetireAsync(
         string offeringId, [FromBody] ReasonRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
         Answer(await commands.RetireAsync(Actor.From(user), offeringId, request?.Reason, cancellationToken));
 
-    private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> AmendAsync(
+    internal static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> AmendAsync(
         string offeringId, [FromBody] AmendmentRequest? request, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken)
     {
         return Answer(await commands.AmendAsync(Actor.From(user), offeringId, request?.Terms, cancellationToken));
     }
 
-    private static async Task<Results<Ok<Page<OfferingSnapshot>>, ValidationProblem>> ListAsync(
+    internal static async Task<Results<Ok<Page<OfferingSnapshot>>, ValidationProblem>> ListAsync(
         ClaimsPrincipal user, IOfferingStore store, string? status, string? continuationToken, CancellationToken cancellationToken)
     {
         var errors = new DomainErrors();
@@ -133,19 +133,19 @@ public static class JointOfferingApi
         }
     }
 
-    private static async Task<Results<Ok<OfferingView>, ProblemHttpResult>> GetAsync(
+    internal static async Task<Results<Ok<OfferingView>, ProblemHttpResult>> GetAsync(
         string offeringId, ClaimsPrincipal user, OfferingCommands commands, CancellationToken cancellationToken) =>
         await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is { } offering
             ? TypedResults.Ok(offering)
             : NotFound(offeringId);
 
-    private static async Task<Results<Ok<IReadOnlyList<AuditEntry>>, ProblemHttpResult>> AuditAsync(
+    internal static async Task<Results<Ok<IReadOnlyList<AuditEntry>>, ProblemHttpResult>> AuditAsync(
         string offeringId, ClaimsPrincipal user, OfferingCommands commands, IOfferingStore store, CancellationToken cancellationToken) =>
         await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null
             ? NotFound(offeringId)
             : TypedResults.Ok(await store.GetAuditAsync(offeringId, cancellationToken));
 
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ArtifactAsync(
+    internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ArtifactAsync(
         string offeringId, string name, ClaimsPrincipal user, OfferingCommands commands, IArtifactStore artifacts, CancellationToken cancellationToken)
     {
         if (await commands.LoadForMemberAsync(Actor.From(user), offeringId, cancellationToken) is null)
@@ -162,7 +162,7 @@ public static class JointOfferingApi
         return TypedResults.File(artifact.Content.ToArray(), artifact.ContentType, name);
     }
 
-    private static async Task<Ok<List<PendingApproval>>> PendingAsync(ClaimsPrincipal user, DurableTaskClient client, CancellationToken cancellationToken)
+    internal static async Task<Ok<List<PendingApproval>>> PendingAsync(ClaimsPrincipal user, DurableTaskClient client, CancellationToken cancellationToken)
     {
         var userId = user.UserId();
         var pending = new List<PendingApproval>();

@@ -17,7 +17,7 @@ public static class DurableManagementApi
 {
     /// <summary>
     /// Route prefix of the API: Durable Functions' path without its leading <c>/runtime</c>, which the Azure
-    /// Functions host reserves for itself (in front of the app as a custom handler, it would never forward it).
+    /// Functions host reserves for itself (an HTTP function cannot take a route under it).
     /// </summary>
     public const string BasePath = "/webhooks/durabletask";
 
@@ -73,7 +73,7 @@ public static class DurableManagementApi
             instance + "/restart");
     }
 
-    private static async Task<Results<Ok<InstanceStatusResponse>, Accepted<InstanceStatusResponse>, ProblemHttpResult>> GetAsync(
+    internal static async Task<Results<Ok<InstanceStatusResponse>, Accepted<InstanceStatusResponse>, ProblemHttpResult>> GetAsync(
         string instanceId, HttpRequest request, [FromServices] DurableTaskClient client, bool? showHistory, bool? showInput, CancellationToken cancellationToken)
     {
         var metadata = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
@@ -89,7 +89,7 @@ public static class DurableManagementApi
             : TypedResults.Accepted(CreateHttpManagementPayload(request, instanceId).StatusQueryGetUri, body);
     }
 
-    private static async Task<Results<Ok<List<InstanceStatusResponse>>, ProblemHttpResult>> ListAsync(
+    internal static async Task<Results<Ok<List<InstanceStatusResponse>>, ProblemHttpResult>> ListAsync(
         HttpContext context,
         [FromServices] DurableTaskClient client,
         string? runtimeStatus,
@@ -149,7 +149,7 @@ public static class DurableManagementApi
         return TypedResults.Ok((page?.Values ?? []).Select(m => ToResponse(m, showInput ?? false, null)).ToList());
     }
 
-    private static async Task<Results<Accepted, ProblemHttpResult>> RaiseEventAsync(
+    internal static async Task<Results<Accepted, ProblemHttpResult>> RaiseEventAsync(
         string instanceId, string eventName, HttpRequest request, [FromServices] DurableTaskClient client, CancellationToken cancellationToken)
     {
         JsonElement? payload = null;
@@ -173,16 +173,16 @@ public static class DurableManagementApi
         return await ControlAsync(instanceId, client, (c, ct) => c.RaiseEventAsync(instanceId, eventName, payload, ct), cancellationToken).ConfigureAwait(false);
     }
 
-    private static Task<Results<Accepted, ProblemHttpResult>> TerminateAsync(string instanceId, string? reason, [FromServices] DurableTaskClient client, CancellationToken cancellationToken) =>
+    internal static Task<Results<Accepted, ProblemHttpResult>> TerminateAsync(string instanceId, string? reason, [FromServices] DurableTaskClient client, CancellationToken cancellationToken) =>
         ControlAsync(instanceId, client, (c, ct) => c.TerminateInstanceAsync(instanceId, reason, ct), cancellationToken);
 
-    private static Task<Results<Accepted, ProblemHttpResult>> SuspendAsync(string instanceId, string? reason, [FromServices] DurableTaskClient client, CancellationToken cancellationToken) =>
+    internal static Task<Results<Accepted, ProblemHttpResult>> SuspendAsync(string instanceId, string? reason, [FromServices] DurableTaskClient client, CancellationToken cancellationToken) =>
         ControlAsync(instanceId, client, (c, ct) => c.SuspendInstanceAsync(instanceId, reason, ct), cancellationToken);
 
-    private static Task<Results<Accepted, ProblemHttpResult>> ResumeAsync(string instanceId, string? reason, [FromServices] DurableTaskClient client, CancellationToken cancellationToken) =>
+    internal static Task<Results<Accepted, ProblemHttpResult>> ResumeAsync(string instanceId, string? reason, [FromServices] DurableTaskClient client, CancellationToken cancellationToken) =>
         ControlAsync(instanceId, client, (c, ct) => c.ResumeInstanceAsync(instanceId, reason, ct), cancellationToken);
 
-    private static async Task<Results<Accepted<HttpManagementPayload>, ProblemHttpResult>> RestartAsync(
+    internal static async Task<Results<Accepted<HttpManagementPayload>, ProblemHttpResult>> RestartAsync(
         string instanceId, bool? restartWithNewInstanceId, HttpRequest request, [FromServices] DurableTaskClient client, CancellationToken cancellationToken)
     {
         try
@@ -200,7 +200,7 @@ public static class DurableManagementApi
         }
     }
 
-    private static async Task<Results<Ok<PurgeResponse>, ProblemHttpResult>> PurgeAsync(string instanceId, [FromServices] DurableTaskClient client, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<PurgeResponse>, ProblemHttpResult>> PurgeAsync(string instanceId, [FromServices] DurableTaskClient client, CancellationToken cancellationToken)
     {
         var metadata = await client.GetInstanceAsync(instanceId, cancellation: cancellationToken).ConfigureAwait(false);
         if (metadata is null)
@@ -241,19 +241,19 @@ public static class DurableManagementApi
     /// An id no instance can have (Azure Table keys hold no <c>/ \ ? #</c> or control characters; Durable
     /// Functions allows at most 255 characters) is a bad request, answered before it reaches the task hub.
     /// </summary>
-    private static async ValueTask<object?> RejectUnstorableInstanceIds(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        if (context.HttpContext.Request.RouteValues.TryGetValue("instanceId", out var value) && value is string instanceId
-            && (instanceId.Length > MaxInstanceIdLength || instanceId.AsSpan().IndexOfAny(UnstorableCharacters) >= 0 || instanceId.Any(char.IsControl)))
-        {
-            return TypedResults.Problem(
+    private static async ValueTask<object?> RejectUnstorableInstanceIds(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.Request.RouteValues.TryGetValue("instanceId", out var value) && value is string instanceId && InvalidInstanceId(instanceId) is { } problem
+            ? problem
+            : await next(context).ConfigureAwait(false);
+
+    /// <summary>The 400 problem for an instance id no instance can have, or null for a storable one.</summary>
+    internal static ProblemHttpResult? InvalidInstanceId(string instanceId) =>
+        instanceId.Length > MaxInstanceIdLength || instanceId.AsSpan().IndexOfAny(UnstorableCharacters) >= 0 || instanceId.Any(char.IsControl)
+            ? TypedResults.Problem(
                 title: "Invalid instance id",
                 detail: $"An instance id has at most {MaxInstanceIdLength} characters and none of / \\ ? # or control characters.",
-                statusCode: StatusCodes.Status400BadRequest);
-        }
-
-        return await next(context).ConfigureAwait(false);
-    }
+                statusCode: StatusCodes.Status400BadRequest)
+            : null;
 
     private static ProblemHttpResult NotFound(string instanceId) =>
         TypedResults.Problem(title: "Instance not found", detail: $"No orchestration instance with id '{instanceId}' exists.", statusCode: StatusCodes.Status404NotFound);

@@ -15,7 +15,8 @@ namespace EcosystemFlows.Api.Partners;
 /// </summary>
 public static class PartnersApi
 {
-    private const string ReadPolicy = "partner-or-operator";
+    /// <summary>The policy of every partners endpoint: a partner or an operator.</summary>
+    internal const string ReadPolicy = "partner-or-operator";
 
     public static IServiceCollection AddPartnersApiPolicies(this IServiceCollection services) =>
         services.AddAuthorizationBuilder()
@@ -35,7 +36,7 @@ public static class PartnersApi
         return endpoints;
     }
 
-    private static async Task<Results<Created<Partner>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
+    internal static async Task<Results<Created<Partner>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
         [FromBody] Partner? partner, ClaimsPrincipal user, IPartnerDirectory directory, CancellationToken cancellationToken)
     {
         if (Check(partner, user) is { } rejected)
@@ -52,7 +53,7 @@ public static class PartnersApi
         return TypedResults.Created(new Uri($"/api/partners/{partner.PartnerId}", UriKind.Relative), partner);
     }
 
-    private static async Task<Results<Ok<Partner>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+    internal static async Task<Results<Ok<Partner>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
         string partnerId, [FromBody] Partner? partner, ClaimsPrincipal user, IPartnerDirectory directory, CancellationToken cancellationToken)
     {
         if (Check(partner, user) is { } rejected)
@@ -74,12 +75,12 @@ public static class PartnersApi
         return TypedResults.Ok(partner);
     }
 
-    private static async Task<Results<Ok<Partner>, ProblemHttpResult>> GetAsync(string partnerId, IPartnerDirectory directory, CancellationToken cancellationToken) =>
+    internal static async Task<Results<Ok<Partner>, ProblemHttpResult>> GetAsync(string partnerId, IPartnerDirectory directory, CancellationToken cancellationToken) =>
         Identifiers.IsValid(partnerId) && (await directory.GetManyAsync([partnerId], cancellationToken)).TryGetValue(partnerId, out var partner)
             ? TypedResults.Ok(partner)
             : NotFound(partnerId);
 
-    private static async Task<Results<Ok<Page<Partner>>, ValidationProblem>> ListAsync(IPartnerDirectory directory, string? continuationToken, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<Page<Partner>>, ValidationProblem>> ListAsync(IPartnerDirectory directory, string? continuationToken, CancellationToken cancellationToken)
     {
         try
         {

@@ -254,24 +254,45 @@ public sealed class WriteOfferingSheetActivity(IArtifactStore artifacts) : TaskA
     }
 }
 
-/// <summary>Registers the joint-offering workflow's orchestrators and activities by type.</summary>
+/// <summary>
+/// The joint-offering workflow's orchestrators and activities, by type: the one list both hosts bind. The local host
+/// registers them with <see cref="AddJointOffering"/>; the Functions app has a hand-written <c>[Function]</c> wrapper
+/// for each, and its contract test holds the two to this list.
+/// </summary>
 public static class JointOfferingRegistration
 {
+    /// <summary>The orchestrators (each registered under its class name).</summary>
+    public static IReadOnlyList<Type> Orchestrators { get; } = [typeof(JointOfferingOrchestrator), typeof(AmendmentRoundOrchestrator)];
+
+    /// <summary>The activities (each registered under its class name).</summary>
+    public static IReadOnlyList<Type> Activities { get; } =
+    [
+        typeof(ValidateOfferingActivity),
+        typeof(VerifyPartnerActivity),
+        typeof(CheckConflictsActivity),
+        typeof(RecordTransitionActivity),
+        typeof(CloseRoundActivity),
+        typeof(CreateSkuActivity),
+        typeof(AssignSupportActivity),
+        typeof(EndSupportActivity),
+        typeof(RetireSkuActivity),
+        typeof(WriteOfferingSheetActivity),
+    ];
+
+    /// <summary>Registers <see cref="Orchestrators"/> and <see cref="Activities"/> by type.</summary>
     public static DurableTaskRegistry AddJointOffering(this DurableTaskRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        return registry
-            .AddOrchestrator<JointOfferingOrchestrator>()
-            .AddOrchestrator<AmendmentRoundOrchestrator>()
-            .AddActivity<ValidateOfferingActivity>()
-            .AddActivity<VerifyPartnerActivity>()
-            .AddActivity<CheckConflictsActivity>()
-            .AddActivity<RecordTransitionActivity>()
-            .AddActivity<CloseRoundActivity>()
-            .AddActivity<CreateSkuActivity>()
-            .AddActivity<AssignSupportActivity>()
-            .AddActivity<EndSupportActivity>()
-            .AddActivity<RetireSkuActivity>()
-            .AddActivity<WriteOfferingSheetActivity>();
+        foreach (var orchestrator in Orchestrators)
+        {
+            registry.AddOrchestrator(orchestrator);
+        }
+
+        foreach (var activity in Activities)
+        {
+            registry.AddActivity(activity);
+        }
+
+        return registry;
     }
 }

@@ -6,7 +6,7 @@ using EcosystemFlows.Azure.Cosmos;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Azure.Storage;
 
-namespace EcosystemFlows.LocalHost.Tests.Deployment;
+namespace EcosystemFlows.Functions.Tests.Deployment;
 
 /// <summary>
 /// Contract tests over the compiled ARM template of infra/main.bicep (built by eng/bicep.sh with the
@@ -58,16 +58,42 @@ public sealed class InfraContractTests : IClassFixture<InfraContractTests.Compil
     [Fact]
     public void FunctionAppSettings_ServiceBus_ReachedByTheAppsOwnClientOnly()
     {
-        // No function.json binds a Service Bus trigger (the hosted SDK processor consumes in-process), so no
-        // host-side trigger connection is configured; the app's client gets the namespace for its managed identity.
-        var site = Assert.Single(_template.Resources("Microsoft.Web/sites"));
-        var settings = site.GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings")
-            .EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("value").GetString());
+        // No function binds a Service Bus trigger (the hosted SDK processor consumes in-process), so no host-side
+        // trigger connection is configured; the app's client gets the namespace for its managed identity.
+        var settings = AppSettings();
 
         Assert.DoesNotContain(settings.Keys, key => key.StartsWith("ServiceBusConnection", StringComparison.OrdinalIgnoreCase));
         Assert.Contains("ServiceBus__FullyQualifiedNamespace", settings.Keys);
-        Assert.Equal("custom", settings["FUNCTIONS_WORKER_RUNTIME"]);
     }
+
+    [Fact]
+    public void FunctionApp_RunsTheIsolatedWorkerOnDotNet10WithAnAlwaysReadyInstance()
+    {
+        var site = Assert.Single(_template.Resources("Microsoft.Web/sites"));
+        var siteConfig = site.GetProperty("properties").GetProperty("siteConfig");
+
+        Assert.Equal("dotnet-isolated", AppSettings()["FUNCTIONS_WORKER_RUNTIME"]);
+        Assert.Equal("DOTNET-ISOLATED|10.0", siteConfig.GetProperty("linuxFxVersion").GetString());
+        // The hosted Service Bus processor needs a running instance: the scale controller does not see the queue.
+        Assert.Equal("[parameters('alwaysReadyInstances')]", siteConfig.GetProperty("minimumElasticInstanceCount").GetString());
+        var module = _template.ModuleDeclaring("Microsoft.Web/sites");
+        Assert.True(module.GetProperty("parameters").GetProperty("alwaysReadyInstances").GetProperty("minValue").GetInt32() >= 1);
+    }
+
+    [Fact]
+    public void FunctionAppSettings_HostStorageAndTaskHub_AreIdentityBased()
+    {
+        var settings = AppSettings();
+
+        Assert.DoesNotContain("AzureWebJobsStorage", settings.Keys);
+        Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
+        Assert.Contains("AzureWebJobsStorage__accountName", settings.Keys);
+        Assert.Contains("AzureWebJobsStorage__clientId", settings.Keys);
+    }
+
+    private Dictionary<string, string?> AppSettings() =>
+        Assert.Single(_template.Resources("Microsoft.Web/sites")).GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings")
+            .EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("value").GetString());
 
     [Fact]
     public void Cosmos_Containers_HaveArchitecturePartitionKeys()

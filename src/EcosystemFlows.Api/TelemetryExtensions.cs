@@ -5,7 +5,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace EcosystemFlows.LocalHost.Hosting;
+namespace EcosystemFlows.Api;
 
 /// <summary>
 /// OpenTelemetry traces, metrics and logs. Every EcosystemFlows library publishes on an
@@ -14,11 +14,13 @@ namespace EcosystemFlows.LocalHost.Hosting;
 /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, Azure Monitor when <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c>
 /// is set (with the managed identity when <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> asks for AAD).
 /// </summary>
-internal static class TelemetryExtensions
+public static class TelemetryExtensions
 {
+    /// <summary>The sources and meters collected: every EcosystemFlows library's.</summary>
     public const string SourcePrefix = "EcosystemFlows.*";
 
-    public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
+    /// <summary>Traces, metrics and logs, exported where the standard settings say (both hosts).</summary>
+    public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
         var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
