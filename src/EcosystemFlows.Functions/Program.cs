@@ -1,5 +1,6 @@
 using Azure.Core.Serialization;
 using EcosystemFlows.Api;
+using EcosystemFlows.Api.Security;
 using EcosystemFlows.DurableTask.Hosting;
 using EcosystemFlows.Functions.Hosting;
 using EcosystemFlows.Functions.Security;
@@ -30,12 +31,14 @@ internal static class Program
 
         builder.ConfigureFunctionsWebApplication();
         builder.UseMiddleware<ProblemsMiddleware>();
+        builder.UseMiddleware<RequestBodyLimitMiddleware>();
         builder.UseMiddleware<ApiAuthorizationMiddleware>();
         // Orchestration and activity payloads in the workflows' one JSON contract, as the local host's data converter writes them.
         builder.Services.Configure<WorkerOptions>(o => o.Serializer = new JsonObjectSerializer(WorkflowJson.Options));
         builder.AddTelemetry();
         builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults();
         builder.Services.AddEcosystemFlows();
+        builder.Services.AddRequestBodyLimit();
         // The hosted Service Bus processor runs outside any invocation, where no [DurableClient] exists: it starts and signals
         // orchestrations through a client over the same task hub in Azure Storage (see README).
         builder.Services.AddDurableTaskClientOnAzureStorage(WorkflowJson.Converter);

@@ -17,7 +17,7 @@ using Moq;
 namespace EcosystemFlows.Functions.Tests;
 
 /// <summary>
-/// What a function invocation sees, without a Functions host: the app's real services (<c>AddEcosystemFlows</c>, with
+/// What a function invocation sees, without a Functions host: the app's real services (as its Program registers them, with
 /// in-memory ports), an ASP.NET Core request as the worker's ASP.NET Core integration hands it over, and a mocked
 /// <see cref="FunctionContext"/> carrying it.
 /// </summary>
@@ -32,7 +32,8 @@ internal static class FunctionKit
         var services = new ServiceCollection()
             .AddLogging()
             .AddSingleton<IConfiguration>(configuration)
-            .AddEcosystemFlows();
+            .AddEcosystemFlows()
+            .AddRequestBodyLimit();
         services.RemoveAll<IPartnerDirectory>().AddSingleton<IPartnerDirectory>(ports);
         services.RemoveAll<IOfferingStore>().AddSingleton<IOfferingStore>(ports);
         services.RemoveAll<ICatalog>().AddSingleton<ICatalog>(ports);

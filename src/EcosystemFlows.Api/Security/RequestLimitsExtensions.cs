@@ -17,7 +17,7 @@ internal static class RequestLimitsExtensions
 {
     public static IServiceCollection AddApiLimits(this IServiceCollection services)
     {
-        services.AddValidatedOptions<ApiLimitsOptions>(ApiLimitsOptions.SectionName);
+        services.AddRequestBodyLimit();
         // Kestrel enforces the limit on bodies without a Content-Length (chunked) while they are read.
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<ApiLimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
@@ -31,18 +31,34 @@ internal static class RequestLimitsExtensions
         return services;
     }
 
+    /// <summary>The limits' options alone, for a host that applies only the body limit (the Functions app).</summary>
+    public static IServiceCollection AddRequestBodyLimit(this IServiceCollection services) =>
+        services.AddValidatedOptions<ApiLimitsOptions>(ApiLimitsOptions.SectionName);
+
     /// <summary>
     /// Refuses a body whose declared length exceeds the limit before anything reads it (413), and caps
     /// what the server lets an undeclared (chunked) body grow to.
     /// </summary>
     public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
+        if (!await RejectOversizedBodyAsync(context))
+        {
+            await next(context);
+        }
+    });
+
+    /// <summary>
+    /// Answers 413 (problem) when the declared body length exceeds <see cref="ApiLimitsOptions.MaxRequestBodyBytes"/>,
+    /// else caps an undeclared body at it; true when the request was refused.
+    /// </summary>
+    public static async Task<bool> RejectOversizedBodyAsync(HttpContext context)
+    {
         var max = context.RequestServices.GetRequiredService<IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
         if (context.Request.ContentLength > max)
         {
             await SecurityExtensions.WriteProblemAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large",
                 $"The body has {context.Request.ContentLength} bytes; at most {max} are accepted.");
-            return;
+            return true;
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
@@ -50,8 +66,8 @@ internal static class RequestLimitsExtensions
             feature.MaxRequestBodySize = max;
         }
 
-        await next(context);
-    });
+        return false;
+    }
 
     /// <summary>
     /// One fixed window per organisation (the token's <c>org</c>), per user for tokens without one, and per
