@@ -1,6 +1,8 @@
 using EcosystemFlows.Functions.Hosting;
 using EcosystemFlows.Functions.Hosting.CustomHandler;
 using EcosystemFlows.Functions.Security;
+using EcosystemFlows.Web;
+using Microsoft.Extensions.Options;
 
 // `generate-functions <dir>` takes no settings of its own: keep its arguments out of the configuration.
 var generateFunctionsTo = args is ["generate-functions", var directory] ? directory : null;
@@ -21,6 +23,7 @@ builder.Services.AddApiSecurity();
 builder.Services.AddApiLimits();
 builder.Services.AddAzureDependencies();
 builder.Services.AddWorkflows();
+builder.Services.AddWebApp();
 if (isCustomHandler)
 {
     builder.Services.AddCustomHandlerInvocations();
@@ -41,6 +44,10 @@ app.UseRateLimiter();
 app.UseAuthorization();
 app.MapHealthEndpoints();
 app.MapWorkflowApis();
+// The web app; its development sign-in exists only in Development (DevelopmentTokens refuses without the development issuer).
+app.MapWebApp(app.Environment.IsDevelopment()
+    ? (user, organisation, roles) => DevelopmentTokens.Mint(app.Services.GetRequiredService<IOptions<AuthOptions>>().Value, user, organisation, roles, TimeSpan.FromHours(8), DateTimeOffset.UtcNow)
+    : null);
 if (isCustomHandler)
 {
     app.MapCustomHandlerInvocations();
