@@ -31,4 +31,5 @@ if [ "${ECOFLOWS_NO_DEMO:-0}" != "1" ]; then
   dotnet run --project eng/demo -c Release --no-build -- "$url" || log "the demo failed (the service keeps running)"
 fi
 log "EcosystemFlows is running at $url (Ctrl+C to stop)"
+log "web app: $url/app/ (development sign-in; the demo's people are listed there)"
 wait "$app"

@@ -52,6 +52,7 @@ function span(ms) {
 /** "in 2 days" / "3 h ago". */
 export function relative(iso, now = Date.now()) {
   const ms = Date.parse(iso) - now;
+  if (Math.abs(ms) < 60_000) return 'just now';
   const [n, unit] = span(ms);
   const text = `${n} ${unit === 'minute' ? 'min' : unit === 'hour' ? 'h' : n === 1 ? 'day' : 'days'}`;
   return ms >= 0 ? `in ${text}` : `${text} ago`;
