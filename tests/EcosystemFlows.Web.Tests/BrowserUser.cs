@@ -43,14 +43,19 @@ public sealed partial class BrowserUser : IAsyncDisposable
     public IPage Page { get; }
 
     /// <summary>Opens a browser context (en-GB, Europe/Berlin) and signs in with the development sign-in form.</summary>
-    public static async Task<BrowserUser> SignInAsync(WebAppFixture app, string name, string user, string? org, params string[] roles)
+    public static Task<BrowserUser> SignInAsync(WebAppFixture app, string name, string user, string? org, params string[] roles) =>
+        SignInAsync(app, new ViewportSize { Width = 1280, Height = 900 }, 1, name, user, org, roles);
+
+    /// <summary>As above on a screen of <paramref name="viewport"/> CSS pixels at <paramref name="scale"/> (2: 200 % zoom).</summary>
+    public static async Task<BrowserUser> SignInAsync(WebAppFixture app, ViewportSize viewport, float scale, string name, string user, string? org, params string[] roles)
     {
         var context = await app.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.App.BaseAddress.ToString(),
             Locale = "en-GB",
             TimezoneId = "Europe/Berlin",
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            ViewportSize = viewport,
+            DeviceScaleFactor = scale,
             AcceptDownloads = true,
         });
         context.SetDefaultTimeout(30_000);

@@ -102,6 +102,11 @@ async function render() {
 }
 
 async function start() {
+  // The skip link moves focus; following its #main would be taken for a route.
+  document.querySelector('.skip').addEventListener('click', event => {
+    event.preventDefault();
+    document.getElementById('main').focus();
+  });
   config = await (await fetch('/app/config.json')).json();
   window.addEventListener('hashchange', render);
   await render();

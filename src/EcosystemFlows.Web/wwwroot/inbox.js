@@ -2,7 +2,7 @@
 // binds (what changed since I last saw them), the reminders and escalation so far, and approve / reject bound to
 // the terms hash shown. A decision the server refuses (terms changed, someone else decided: 409) is said plainly.
 import { api, ApiError } from './api.js';
-import { h, fill, badge, splitWords, when, whenRelative, deadlineText, problemAlert, announce } from './ui.js';
+import { h, tableRegion, fill, badge, splitWords, when, whenRelative, deadlineText, problemAlert, announce } from './ui.js';
 import { session, hasRole } from './auth.js';
 import { membersTable, termsFacts } from './offering.js';
 
@@ -128,7 +128,7 @@ export async function inboxPage({ main }) {
   }
 
   function renderHistory() {
-    fill(history, decided.length === 0 ? h('p', { class: 'muted' }, 'No decision of yours yet.') : h('div', { class: 'table-wrap' }, h('table', {},
+    fill(history, decided.length === 0 ? h('p', { class: 'muted' }, 'No decision of yours yet.') : tableRegion('My decisions', h('table', {},
       h('caption', { class: 'visually-hidden' }, 'My decisions'),
       h('thead', {}, h('tr', {}, ['When', 'Offering', 'Gate', 'Decision', 'Comment'].map(c => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, decided.map(d => h('tr', {}, h('td', {}, when(d.at)), h('td', {}, d.offering), h('td', {}, d.gateId),

@@ -2,7 +2,7 @@
 // creation time, paged; one instance's history; terminate, suspend, resume, raise an event, restart, purge — each
 // confirmed in a dialog; bulk actions on the selected instances report their result per instance.
 import { api, ApiError } from './api.js';
-import { h, fill, field, badge, splitWords, when, whenRelative, confirmDialog, problemAlert, announce, timeZone } from './ui.js';
+import { h, tableRegion, fill, field, badge, splitWords, when, whenRelative, confirmDialog, problemAlert, announce, timeZone } from './ui.js';
 import { go } from './app.js';
 import { stages } from './offerings.js';
 
@@ -61,7 +61,7 @@ export async function monitorPage({ main, query }) {
     fill(results,
       h('div', { class: 'actions', role: 'group', 'aria-label': 'Actions on the selected instances' },
         Object.entries(operations).map(([key, op]) => h('button', { type: 'button', class: op.danger ? 'danger' : 'secondary', onclick: () => bulk(key) }, `${op.label} selected`))),
-      instances.length === 0 ? h('p', {}, 'No instance matches.') : h('div', { class: 'table-wrap' }, h('table', {},
+      instances.length === 0 ? h('p', {}, 'No instance matches.') : tableRegion('Orchestration instances', h('table', {},
         h('caption', { class: 'visually-hidden' }, 'Orchestration instances'),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, all), ['Instance', 'Name', 'Status', 'Stage', 'Created', 'Updated'].map(c => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, instances.map((i, n) => h('tr', {}, h('td', {}, boxes[n]),
@@ -192,7 +192,7 @@ export async function instancePage({ main, params: [instanceId] }) {
       h('h2', {}, 'Custom status'), h('pre', {}, JSON.stringify(instance.customStatus, null, 2)),
       instance.output !== null && instance.output !== undefined ? [h('h2', {}, 'Output'), h('pre', {}, JSON.stringify(instance.output, null, 2))] : null,
       h('h2', {}, `History (${history.length} events)`),
-      h('div', { class: 'table-wrap' }, h('table', {}, h('caption', { class: 'visually-hidden' }, 'History'),
+      tableRegion('History', h('table', {}, h('caption', { class: 'visually-hidden' }, 'History'),
         h('thead', {}, h('tr', {}, ['#', 'When', 'Event', 'Name'].map(c => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, history.map((e, n) => h('tr', {}, h('td', {}, e.eventId ?? n), h('td', {}, when(e.timestamp)), h('td', {}, e.eventType), h('td', {}, e.name ?? '')))))));
   }

@@ -1,7 +1,7 @@
 // One offering as its members see it: a timeline of stages, the gates (who, when, decision), the terms, the audit
 // trail, the offering sheet to download, and what the initiator may do now (cancel, amend, retire).
 import { api, download, ApiError } from './api.js';
-import { h, fill, badge, splitWords, when, whenRelative, deadlineText, confirmDialog, problemAlert, announce } from './ui.js';
+import { h, tableRegion, fill, badge, splitWords, when, whenRelative, deadlineText, confirmDialog, problemAlert, announce } from './ui.js';
 import { session } from './auth.js';
 import { termsForm } from './offerings.js';
 
@@ -38,7 +38,7 @@ export function timeline(stage, audit) {
 }
 
 export function membersTable(terms) {
-  return h('div', { class: 'table-wrap' }, h('table', {},
+  return tableRegion('Members and revenue split', h('table', {},
     h('caption', { class: 'visually-hidden' }, 'Members and revenue split'),
     h('thead', {}, h('tr', {}, ['Partner', 'Role', 'Revenue share', 'Responsibilities'].map(c => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, terms.members.map(m => h('tr', {}, h('td', {}, m.partnerId), h('td', {}, m.role), h('td', {}, `${m.revenueSharePercent} %`),
@@ -57,7 +57,7 @@ export function termsFacts(terms) {
 
 function gatesTable(gates) {
   if (gates.length === 0) return h('p', { class: 'muted' }, 'No gates yet.');
-  return h('div', { class: 'table-wrap' }, h('table', {},
+  return tableRegion('Governance gates', h('table', {},
     h('caption', { class: 'visually-hidden' }, 'Governance gates'),
     h('thead', {}, h('tr', {}, ['Gate', 'Approvers', 'Decision', 'By', 'When', 'Comment'].map(c => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, gates.map(g => h('tr', {}, h('td', {}, g.gateId, h('br'), h('span', { class: 'muted' }, splitWords(g.kind))),
@@ -66,7 +66,7 @@ function gatesTable(gates) {
 }
 
 function auditTable(audit) {
-  return h('div', { class: 'table-wrap' }, h('table', {},
+  return tableRegion('Audit trail', h('table', {},
     h('caption', { class: 'visually-hidden' }, 'Audit trail'),
     h('thead', {}, h('tr', {}, ['#', 'When', 'Who', 'What', 'Detail'].map(c => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, audit.map(e => h('tr', {}, h('td', {}, e.sequence), h('td', {}, when(e.at)), h('td', {}, e.actor), h('td', {}, e.action), h('td', {}, e.detail))))));

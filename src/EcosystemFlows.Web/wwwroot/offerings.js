@@ -1,6 +1,6 @@
 // Partner pages: my organisation's offerings (filter by stage, search by name, paged) and the start form.
 import { api, ApiError } from './api.js';
-import { h, fill, field, badge, splitWords, problemAlert, announce } from './ui.js';
+import { h, tableRegion, fill, field, badge, splitWords, problemAlert, announce } from './ui.js';
 import { go } from './app.js';
 import { session } from './auth.js';
 
@@ -38,7 +38,7 @@ export async function offeringsPage({ main, query }) {
     shown = text;
     fill(results,
       h('p', { class: 'muted' }, `${items.length} offering${items.length === 1 ? '' : 's'} on this page`),
-      items.length === 0 ? h('p', {}, 'No offering matches.') : h('div', { class: 'table-wrap' }, h('table', {},
+      items.length === 0 ? h('p', {}, 'No offering matches.') : tableRegion('Offerings', h('table', {},
         h('caption', { class: 'visually-hidden' }, 'Offerings'),
         h('thead', {}, h('tr', {}, ['Name', 'Stage', 'SKU', 'Lead', 'Members'].map(c => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, items.map(o => h('tr', {},

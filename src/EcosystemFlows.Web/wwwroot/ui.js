@@ -116,6 +116,11 @@ export function confirmDialog({ title, body, confirm = 'Confirm', danger = false
   });
 }
 
+/** A wide table in its own scrollable region, reachable and named for keyboard and screen-reader users. */
+export function tableRegion(label, table) {
+  return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': label }, table);
+}
+
 /** A labelled form field. */
 export function field(label, control, hint) {
   const id = control.id || (control.id = `f-${Math.random().toString(36).slice(2, 9)}`);
