@@ -42,6 +42,8 @@ app.UseAuthentication();
 // After authentication, so requests are counted against the caller's organisation.
 app.UseRateLimiter();
 app.UseAuthorization();
+// ETag + 304 on API reads, so the web app's polling moves headers, not unchanged bodies.
+app.UseConditionalApiReads();
 app.MapHealthEndpoints();
 app.MapWorkflowApis();
 // The web app; its development sign-in exists only in Development (DevelopmentTokens refuses without the development issuer).

@@ -74,6 +74,40 @@ public sealed class WebAppHostingTests
     }
 
     [Fact]
+    public async Task ApiRead_Unchanged_AnswersNotModifiedToItsETag()
+    {
+        await using var app = new AppFactory();
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Security.SecurityKit.Token("alice", "contoso", "approver"));
+
+        using var first = await client.GetAsync(new Uri("/api/approvals/pending", UriKind.Relative));
+        using var again = new HttpRequestMessage(HttpMethod.Get, "/api/approvals/pending") { Headers = { IfNoneMatch = { first.Headers.ETag! } } };
+        using var unchanged = await client.SendAsync(again);
+        using var stale = new HttpRequestMessage(HttpMethod.Get, "/api/approvals/pending") { Headers = { IfNoneMatch = { new EntityTagHeaderValue("\"0\"") } } };
+        using var changed = await client.SendAsync(stale);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
+        Assert.Empty(await unchanged.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await changed.Content.ReadAsStringAsync());
+        Assert.True(first.Headers.CacheControl!.Private && first.Headers.CacheControl.NoCache);
+    }
+
+    [Fact]
+    public async Task ApiRead_Problem_HasNoETag()
+    {
+        await using var app = new AppFactory();
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Security.SecurityKit.Token("alice", "contoso", "partner"));
+
+        using var missing = await client.GetAsync(new Uri("/api/offerings/off-00000000000000000000", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Null(missing.Headers.ETag);
+    }
+
+    [Fact]
     public void WebAppOptions_PartialEntraSettings_AreRefused()
     {
         var options = new WebAppOptions { ClientId = "spa" };
