@@ -27,7 +27,10 @@ public sealed class OperationsMonitorTests(WebAppFixture app)
         await Expect(dialog).ToContainTextAsync(offering.OfferingId);
         await olivia.CheckPageAsync("monitor-confirm");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Terminate" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Terminate:" })).ToContainTextAsync("1 of 1 accepted");
+        // The result in the page (the screen-reader announcement outside main says the same).
+        var result = page.Locator("main").GetByRole(AriaRole.Status).Filter(new() { HasText = "Terminate:" });
+        await Expect(result).ToContainTextAsync("1 of 1 accepted");
+        await Expect(result.GetByRole(AriaRole.Listitem)).ToHaveTextAsync($"Accepted {offering.OfferingId}: Accepted");
 
         await page.GetByLabel("Runtime status").SelectOptionAsync("Terminated");
         await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
@@ -37,7 +40,7 @@ public sealed class OperationsMonitorTests(WebAppFixture app)
         await page.GetByRole(AriaRole.Button, new() { Name = "Restart" }).ClickAsync();
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Restart" }).ClickAsync();
 
-        await Expect(page.GetByText("Restart: accepted.")).ToBeVisibleAsync();
+        await Expect(page.Locator("main").GetByText("Restart: accepted.")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Terminate" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "History" })).ToContainTextAsync("ExecutionStarted");
         await olivia.CheckPageAsync("instance");

@@ -92,7 +92,7 @@ export async function monitorPage({ main, query }) {
       }
     }));
     fill(outcome, h('div', { class: 'notice', role: 'status' }, h('strong', {}, `${op.label}: ${rows.filter(r => r[1]).length} of ${rows.length} accepted`),
-      h('ul', {}, rows.map(([id, done, text]) => h('li', {}, badge(done ? 'Approved' : 'Failed'), ' ', id, ': ', text)))));
+      h('ul', {}, rows.map(([id, done, text]) => h('li', {}, badge(done ? 'Accepted' : 'Refused'), ' ', id, ': ', text)))));
     announce(`${op.label}: ${rows.filter(r => r[1]).length} of ${rows.length} accepted`);
     selected.clear();
     await refresh();

@@ -80,7 +80,7 @@ export function whenRelative(iso) {
 
 const stageTone = {
   Launched: 'ok', Rejected: 'bad', Expired: 'bad', Cancelled: 'bad', Invalid: 'bad', VerificationFailed: 'bad', Retired: 'warn',
-  Completed: 'ok', Failed: 'bad', Terminated: 'bad', Suspended: 'warn', Approved: 'ok', Pending: 'info',
+  Completed: 'ok', Failed: 'bad', Terminated: 'bad', Suspended: 'warn', Approved: 'ok', Pending: 'info', Accepted: 'ok', Refused: 'bad',
 };
 
 /** A stage or status as a badge (colour and text, never colour alone). */
