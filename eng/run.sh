@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the service on the local emulators: installs and starts Azurite, the Cosmos DB stand-in and
 # the Service Bus emulator (idempotent), creates local.settings.json from the sample when absent, runs the app on
-# http://localhost:7071, then runs the demo scenario against it (eng/demo). The service keeps running
-# afterwards; Ctrl+C stops it (`eng/services.sh stop` stops the services). ECOFLOWS_NO_DEMO=1 skips the demo.
+# http://localhost:7071, then runs the demo scenario against it (eng/demo), which ends with an offering left for the
+# web app (/app/) to sign. The service keeps running afterwards; Ctrl+C stops it (`eng/services.sh stop` stops the
+# services). ECOFLOWS_NO_DEMO=1 skips the demo.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$ROOT"
@@ -32,4 +33,5 @@ if [ "${ECOFLOWS_NO_DEMO:-0}" != "1" ]; then
   dotnet eng/demo/bin/Release/net10.0/EcosystemFlows.Demo.dll "$url" || log "the demo failed (the service keeps running)"
 fi
 log "EcosystemFlows is running at $url (Ctrl+C to stop)"
+log "web app: $url/app/ (development sign-in; the demo's people are listed there)"
 wait "$app"

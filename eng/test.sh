@@ -34,6 +34,9 @@ for svc in azurite cosmos servicebus; do
 done
 phase "services (install + start)"
 
+"$ROOT/eng/chromium.sh"
+phase "chromium for the browser tests (install when missing)"
+
 dotnet build EcosystemFlows.sln -c Release -warnaserror -nologo -v quiet
 phase "build"
 

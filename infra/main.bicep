@@ -26,8 +26,14 @@ param principalType string = 'User'
 @description('Audience (application ID URI) of the Entra ID app registration that issues the API\'s tokens.')
 param apiAudience string = 'api://ecosystemflows'
 
+@description('Application (client) id of the web app\'s Entra ID registration: a single-page application whose redirect URI is the Function App\'s /app/ (FUNCTION_APP_URI). Empty: the deployed web app offers no sign-in.')
+param webAppClientId string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var authAuthority = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+// The web app signs in with MSAL (authorization code + PKCE) at the tenant and asks for the API's delegated scope.
+var webAppAuthority = '${environment().authentication.loginEndpoint}${tenant().tenantId}'
+var webApiScope = '${apiAudience}/access_as_user'
 var tags = {
   'azd-env-name': environmentName
   application: 'ecosystemflows'
@@ -118,6 +124,9 @@ module functionApp 'app/functionapp.bicep' = {
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     authAuthority: authAuthority
     authAudience: apiAudience
+    webAppClientId: webAppClientId
+    webAppAuthority: empty(webAppClientId) ? '' : webAppAuthority
+    webApiScope: empty(webAppClientId) ? '' : webApiScope
   }
 }
 
@@ -134,5 +143,8 @@ output Cosmos__DatabaseName string = cosmos.outputs.databaseName
 output ServiceBus__FullyQualifiedNamespace string = serviceBus.outputs.fullyQualifiedNamespace
 output Auth__Authority string = authAuthority
 output Auth__Audience string = apiAudience
+output WebApp__ClientId string = webAppClientId
+output WebApp__Authority string = empty(webAppClientId) ? '' : webAppAuthority
+output WebApp__ApiScope string = empty(webAppClientId) ? '' : webApiScope
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 output FUNCTION_APP_URI string = functionApp.outputs.uri

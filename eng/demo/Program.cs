@@ -193,6 +193,16 @@ foreach (var group in events.GroupBy(e => e))
 }
 
 Say($"audit trail: {baseUrl}api/offerings/{offeringId}/audit (token: eng/token.sh --user alice --org contoso --roles partner)");
+
+// A second offering left waiting for its gates, to follow and sign in the web app.
+var enterprise = terms with { Name = "Managed SOC for enterprise", Pricing = terms.Pricing with { ListPrice = 2999m } };
+using var startSecond = new HttpRequestMessage(HttpMethod.Post, "/api/offerings") { Content = JsonContent.Create(new StartOfferingRequest(enterprise, 14), options: json) };
+startSecond.Headers.Add(JointOfferingApi.IdempotencyKeyHeader, $"demo-web-{DateTime.UtcNow:yyyyMMddHHmmss}");
+using var startedSecond = await alice.SendAsync(startSecond);
+startedSecond.EnsureSuccessStatusCode();
+var waitingId = (await startedSecond.Content.ReadFromJsonAsync<OfferingAccepted>(json))!.OfferingId;
+Say($"offering {waitingId} ({enterprise.Name}) waits for its gates: follow and sign it in the web app at {baseUrl}app/");
+Say("  sign in as alice (contoso), dan (fabrikam) or grace (northwind) with roles partner + approver, carol or ivan as approver");
 return 0;
 
 /// <summary>The Values of local.settings.json, found at or above the working directory.</summary>

@@ -17,6 +17,10 @@ param cosmosDatabaseName string
 param serviceBusFullyQualifiedNamespace string
 param authAuthority string
 param authAudience string
+@description('The web app\'s Entra ID sign-in (MSAL): client id, authority, API scope; all empty: the web app offers no sign-in.')
+param webAppClientId string
+param webAppAuthority string
+param webApiScope string
 
 @description('Elastic Premium size: Service Bus commands are consumed by the hosted ServiceBusProcessor of the app (no trigger extension), so an instance must always be running.')
 @allowed([
@@ -135,6 +139,19 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'Auth__Audience'
           value: authAudience
+        }
+        // The web app is served by this Function App under /app (same origin as the API: no CORS, one deployment).
+        {
+          name: 'WebApp__ClientId'
+          value: webAppClientId
+        }
+        {
+          name: 'WebApp__Authority'
+          value: webAppAuthority
+        }
+        {
+          name: 'WebApp__ApiScope'
+          value: webApiScope
         }
       ]
     }

@@ -4,6 +4,7 @@ using EcosystemFlows.Api.Security;
 using EcosystemFlows.DurableTask.Hosting;
 using EcosystemFlows.Functions.Hosting;
 using EcosystemFlows.Functions.Security;
+using EcosystemFlows.Web;
 using EcosystemFlows.Workflows;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
@@ -39,6 +40,7 @@ internal static class Program
         builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults();
         builder.Services.AddEcosystemFlows();
         builder.Services.AddRequestBodyLimit();
+        builder.Services.AddWebApp();
         // The hosted Service Bus processor runs outside any invocation, where no [DurableClient] exists: it starts and signals
         // orchestrations through a client over the same task hub in Azure Storage (see README).
         builder.Services.AddDurableTaskClientOnAzureStorage(WorkflowJson.Converter);

@@ -1,6 +1,8 @@
 using EcosystemFlows.Api;
 using EcosystemFlows.Api.Security;
 using EcosystemFlows.LocalHost.Hosting;
+using EcosystemFlows.Web;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddLocalHosting();
@@ -15,6 +17,7 @@ builder.AddTelemetry();
 builder.Services.AddEcosystemFlows();
 builder.Services.AddApiLimits();
 builder.Services.AddLocalWorkflowEngine();
+builder.Services.AddWebApp();
 var app = builder.Build();
 // A request the server refuses while reading it (body too large, malformed) keeps its 4xx; anything
 // else is a 500 problem without details (never a stack trace).
@@ -28,8 +31,14 @@ app.UseAuthentication();
 // After authentication, so requests are counted against the caller's organisation.
 app.UseRateLimiter();
 app.UseAuthorization();
+// ETag + 304 on API reads, so the web app's polling moves headers, not unchanged bodies.
+app.UseConditionalApiReads();
 app.MapHealthEndpoints();
 app.MapLocalEndpoints();
+// The web app; its development sign-in exists only in Development (DevelopmentTokens refuses without the development issuer).
+app.MapWebApp(app.Environment.IsDevelopment()
+    ? (user, organisation, roles) => DevelopmentTokens.Mint(app.Services.GetRequiredService<IOptions<AuthOptions>>().Value, user, organisation, roles, TimeSpan.FromHours(8), DateTimeOffset.UtcNow)
+    : null);
 // A wrong setting must stop the app at boot with a message naming it, not fail the first request.
 // Validate before the host starts so the operator sees every bad setting, not a hosting stack trace.
 var configurationErrors = StartupValidation.Run(app.Services);

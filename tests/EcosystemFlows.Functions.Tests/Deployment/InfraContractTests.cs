@@ -5,6 +5,7 @@ using EcosystemFlows.Api.Security;
 using EcosystemFlows.Azure.Cosmos;
 using EcosystemFlows.Azure.ServiceBus;
 using EcosystemFlows.Azure.Storage;
+using EcosystemFlows.Web;
 
 namespace EcosystemFlows.Functions.Tests.Deployment;
 
@@ -21,6 +22,7 @@ public sealed class InfraContractTests : IClassFixture<InfraContractTests.Compil
         [CosmosOptions.SectionName] = typeof(CosmosOptions),
         [ServiceBusOptions.SectionName] = typeof(ServiceBusOptions),
         [AuthOptions.SectionName] = typeof(AuthOptions),
+        [WebAppOptions.SectionName] = typeof(WebAppOptions),
     };
 
     private readonly CompiledTemplate _template;

@@ -49,6 +49,10 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         ["GET /scalar/scalar.js"] = new([], Always(200)),
         ["GET /scalar/scalar.aspnetcore.js"] = new([], Always(200)),
         ["GET /scalar/favicon.svg"] = new([], Always(200)),
+        // The web app's files and sign-in settings hold no data (its development sign-in exists only in Development).
+        ["GET /app"] = new([], Always(200)),
+        ["GET /app/{file}"] = new([], Always(200)),
+        ["GET /app/config.json"] = new([], Always(200)),
 
         // Offerings: partners of member organisations only; foreign and missing look the same (404).
         ["GET /api/offerings"] = new([Roles.Partner], Scoped(200, 200, 200)),
@@ -226,6 +230,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             "name" => WriteOfferingSheetActivity.MarkdownName,
             "eventName" => "matrix-probe",
             "documentName" => "v1",
+            "file" => "app.js",
             _ => throw new InvalidOperationException($"no matrix value for route parameter '{parameter}': add one to {nameof(MatrixContext)}.{nameof(RouteValue)}"),
         };
     }

@@ -1,0 +1,59 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace EcosystemFlows.Web.Tests;
+
+/// <summary>The pages on a phone and at 200 % zoom (half the CSS pixels of a laptop screen), and by keyboard.</summary>
+[Collection(WebAppCollection.Name)]
+public sealed class ReadabilityTests(WebAppFixture app)
+{
+    [Theory]
+    [InlineData("phone", 390, 844, 3)]
+    [InlineData("zoom-200", 640, 450, 2)]
+    public async Task Partner_OnASmallScreen_ReadsEveryPageWithoutScrollingSideways(string screen, int width, int height, float scale)
+    {
+        var offering = await app.StartAwaitingAsync(app.Terms($"Small screen {screen}"));
+        await using var alice = await BrowserUser.SignInAsync(app, new ViewportSize { Width = width, Height = height }, scale, $"small-{screen}", "alice", "contoso", "partner", "approver", "operator");
+        var page = alice.Page;
+
+        // Each page with the last thing it shows once its data is in.
+        foreach (var (route, heading, loaded) in new[]
+        {
+            ($"#/offerings/{offering.OfferingId}", offering.Terms.Name, "Audit trail"),
+            ("#/offerings", "Offerings of contoso", offering.Terms.Name),
+            ("#/offerings/new", "Start an offering", "Pricing"),
+            ("#/inbox", "Approvals inbox", "My decisions"),
+            ("#/monitor", "Operations monitor", offering.OfferingId),
+        })
+        {
+            await page.GotoAsync($"/app/{route}");
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = heading, Level = 1 })).ToBeVisibleAsync();
+            await Expect(page.GetByText(loaded, new() { Exact = true }).First).ToBeVisibleAsync();
+            // Wide tables scroll inside their own region; the page itself never does.
+            Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), $"{route} scrolls sideways at {width}x{height}");
+            await alice.CheckPageAsync(route.TrimStart('#', '/').Replace('/', '-'));
+        }
+    }
+
+    [Fact]
+    public async Task Approver_ByKeyboardOnly_SkipsToTheInboxAndApproves()
+    {
+        var offering = await app.StartAwaitingAsync(app.Terms("Keyboard"));
+        await using var ivan = await BrowserUser.SignInAsync(app, "keyboard", "ivan", null, "approver");
+        var page = ivan.Page;
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Approvals inbox" })).ToBeVisibleAsync();
+
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Skip to content" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
+        var card = page.GetByRole(AriaRole.Article, new() { Name = $"{offering.OfferingId}: legal" });
+        await card.GetByLabel("Comment").FocusAsync();
+        await page.Keyboard.TypeAsync("Liability cap is fine");
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(card.GetByRole(AriaRole.Button, new() { Name = "Approve" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        await Expect(card).ToContainTextAsync("You approved legal");
+        await Expect(card).ToContainTextAsync("Your organisation is not a member, so the API shows you the gate, not the terms.");
+    }
+}
