@@ -17,7 +17,7 @@ public sealed class HostingEnvironmentTests
         var script = File.ReadAllText(Path.Combine(FaultsReport.RepositoryRoot(), "eng", "run.sh"));
 
         // Act
-        var appLine = script.Split('\n').Single(l => l.Contains("dotnet run --project src/EcosystemFlows.LocalHost", StringComparison.Ordinal));
+        var appLine = script.Split('\n').Single(l => l.Contains("cd src/EcosystemFlows.LocalHost &&", StringComparison.Ordinal));
 
         // Assert: it logged "Hosting environment: Production" before.
         Assert.Matches(new Regex(@"ASPNETCORE_ENVIRONMENT=""\$\{ASPNETCORE_ENVIRONMENT:-Development\}"""), appLine);
