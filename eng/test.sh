@@ -57,9 +57,15 @@ phase "cosmos stand-in and azurite patch unit tests"
 
 results="$LOCAL_DIR/test-results"
 rm -rf "$results"
-dotnet test EcosystemFlows.sln -c Release --no-build -nologo \
+# The browser tests run after the others, not beside them: their app consumes the shared offering-commands queue of
+# the Service Bus emulator, and would take the end-to-end tests' commands.
+dotnet test EcosystemFlows.sln -c Release --no-build -nologo --filter "FullyQualifiedName!~EcosystemFlows.Web.Tests" \
   --results-directory "$results" --logger "trx" --logger "console;verbosity=minimal" "$@"
 phase ".NET tests"
+
+dotnet test tests/EcosystemFlows.Web.Tests -c Release --no-build -nologo \
+  --results-directory "$results" --logger "trx" --logger "console;verbosity=minimal" "$@"
+phase "browser tests"
 
 # The fault suite's smoke profile on its own isolated services (issue #8): app SIGKILLs, broker, Azurite and Cosmos
 # stand-in kills, duplicate delivery, racing commands, then every invariant. Its result goes under .local, not over

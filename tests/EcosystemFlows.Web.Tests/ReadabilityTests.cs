@@ -43,6 +43,8 @@ public sealed class ReadabilityTests(WebAppFixture app)
         var page = ivan.Page;
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Approvals inbox" })).ToBeVisibleAsync();
 
+        // Keyboard focus goes to the page in front: make sure it is this one.
+        await page.BringToFrontAsync();
         await page.Keyboard.PressAsync("Tab");
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Skip to content" })).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Enter");
