@@ -209,6 +209,20 @@ public sealed class QueueConformanceTests(EmulatorFixture fixture)
     }
 
     [Fact]
+    public async Task PeekMessages_FirstOperationOfAFreshConnection_IsAuthorizedByTheManagementToken()
+    {
+        await SendAsync("peek-first", "only");
+        await using var fresh = new ServiceBusClient(fixture.Emulator.ConnectionString);
+        await using var peeker = fresh.CreateReceiver("peek-first");
+
+        var peeked = await peeker.PeekMessagesAsync(10, fromSequenceNumber: 0);
+
+        Assert.Equal(["only"], peeked.Select(m => m.Body.ToString()));
+        await using var receiver = Client.CreateReceiver("peek-first");
+        await receiver.CompleteMessageAsync(await ReceiveAsync(receiver));
+    }
+
+    [Fact]
     public async Task ScheduleMessage_DueLater_ArrivesOnlyThen_AndCancelledOneNever()
     {
         await using var sender = Client.CreateSender("scheduled");

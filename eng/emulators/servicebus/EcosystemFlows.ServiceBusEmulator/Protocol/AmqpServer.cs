@@ -77,8 +77,9 @@ internal sealed partial class AmqpServer : ILinkProcessor, IDisposable
 
         if (path.EndsWith("/$management", StringComparison.Ordinal))
         {
+            // The SDK authorizes a management link with a token for "<entity>/$management"; one for the entity covers it too.
             var entity = path[..^"/$management".Length];
-            Authorize(state, entity);
+            Authorize(state, path);
             if (!broker.TryGetQueue(entity, out _) && !broker.TryGetTarget(entity, out _))
             {
                 throw NotFound(entity);
