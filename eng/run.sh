@@ -9,14 +9,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$ROOT"
 
 command -v dotnet >/dev/null || die "the .NET SDK is required (see README: prerequisites)"
-"$ROOT/eng/services.sh" start
+
+# The app builds while the services install and start: on a bare machine npm ci waits on the network and the
+# build on the CPU, so side by side they take about as long as the longer of the two.
+build_when_changed run-app src/EcosystemFlows.LocalHost eng/demo &
+build=$!
+"$ROOT/eng/services.sh" start || { pkill -P "$build" 2>/dev/null; kill "$build" 2>/dev/null; exit 1; }
+wait "$build" || die "the app did not build; see the errors above"
 
 if [ ! -f local.settings.json ]; then
   cp local.settings.sample.json local.settings.json
   log "created local.settings.json from local.settings.sample.json (emulator-only values)"
 fi
-
-build_when_changed run-app src/EcosystemFlows.LocalHost eng/demo
 
 url="${ECOFLOWS_URL:-http://localhost:7071}"
 # Development: a local run on the emulators (development token issuer, sample settings), not a production host.
