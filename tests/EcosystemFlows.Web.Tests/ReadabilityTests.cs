@@ -57,7 +57,7 @@ public sealed class ReadabilityTests(WebAppFixture app)
         await Expect(skip).ToBeInViewportAsync();
         await page.Keyboard.PressAsync("Enter");
         await Expect(main).ToBeFocusedAsync();
-        var card = page.GetByRole(AriaRole.Article, new() { Name = $"{offering.OfferingId}: legal" });
+        var card = page.GetByRole(AriaRole.Article, new() { Name = $"{offering.Terms.Name}: legal" });
         await card.GetByLabel("Comment").FocusAsync();
         await page.Keyboard.TypeAsync("Liability cap is fine");
         await page.Keyboard.PressAsync("Tab");
@@ -65,6 +65,12 @@ public sealed class ReadabilityTests(WebAppFixture app)
         await page.Keyboard.PressAsync("Enter");
 
         await Expect(card).ToContainTextAsync("You approved legal");
-        await Expect(card).ToContainTextAsync("Your organisation is not a member, so the API shows you the gate, not the terms.");
+
+        // Ivan's organisation is not a member: the gate still shows the terms he signs, and his history their name.
+        await Expect(card.GetByRole(AriaRole.Table, new() { Name = "Members and revenue split" })).ToContainTextAsync("20 %");
+        await page.ReloadAsync();
+        var decision = page.GetByRole(AriaRole.Table, new() { Name = "My decisions" }).GetByRole(AriaRole.Row).Filter(new() { HasText = offering.Terms.Name });
+        await Expect(decision).ToContainTextAsync("Approved");
+        await Expect(decision).ToContainTextAsync("Liability cap is fine");
     }
 }

@@ -25,8 +25,23 @@ public sealed record AmendmentRequest(OfferingTerms? Terms);
 /// <summary>Answer of a start: where to follow the offering.</summary>
 public sealed record OfferingAccepted(string OfferingId, Uri StatusUri);
 
-/// <summary>A gate waiting for the caller.</summary>
-public sealed record PendingApproval(string OfferingId, string GateId, GateKind Kind, string TermsHash, DateTime? Deadline, Uri SignOffUri);
+/// <summary>
+/// A gate waiting for the caller, with the terms it binds (<paramref name="Terms"/>, whose hash is <paramref name="TermsHash"/>):
+/// an approver signs what they can read, member or not. For an amendment, <paramref name="TermsInForce"/> are the terms it would replace.
+/// </summary>
+public sealed record PendingApproval(
+    string OfferingId,
+    string GateId,
+    GateKind Kind,
+    string TermsHash,
+    DateTime? Deadline,
+    Uri SignOffUri,
+    OfferingTerms Terms,
+    OfferingTerms? TermsInForce,
+    bool Escalated);
+
+/// <summary>A decision the caller made on a gate, as the offering's audit trail records it.</summary>
+public sealed record DecidedApproval(string OfferingId, string? OfferingName, string GateId, bool Approved, string? Comment, DateTime At);
 
 /// <summary>
 /// The joint-offering HTTP API: thin over <see cref="OfferingCommands"/>, which the Service Bus commands
@@ -59,7 +74,9 @@ public static class JointOfferingApi
         offerings.MapGet("/{offeringId}/artifacts/{name}", ArtifactAsync).RequireAuthorization(Roles.Partner)
             .Produces(StatusCodes.Status200OK, contentType: "application/json", additionalContentTypes: ["text/markdown"])
             .ProducesProblem(StatusCodes.Status404NotFound);
-        endpoints.MapGet("/api/approvals/pending", PendingAsync).RequireAuthorization(Roles.Approver).WithTags("Approvals").WithPipelineProblems();
+        var approvals = endpoints.MapGroup("/api/approvals").WithTags("Approvals").WithPipelineProblems();
+        approvals.MapGet("/pending", PendingAsync).RequireAuthorization(Roles.Approver);
+        approvals.MapGet("/decided", DecidedAsync).RequireAuthorization(Roles.Approver);
         return endpoints;
     }
 
@@ -179,16 +196,56 @@ public static class JointOfferingApi
                 continue;
             }
 
-            var offeringId = instance.Name == nameof(AmendmentRoundOrchestrator)
-                ? instance.ReadInputAs<AmendmentRoundInput>()!.OfferingId
-                : instance.InstanceId;
+            // An amendment's round signs its proposed terms; the offering's own first round, the terms it started with.
+            (string OfferingId, OfferingTerms Terms, OfferingTerms? InForce) signed = instance.Name == nameof(AmendmentRoundOrchestrator)
+                ? instance.ReadInputAs<AmendmentRoundInput>() is { } round ? (round.OfferingId, round.Proposed, round.InForce) : throw MissingInput(instance)
+                : (instance.InstanceId, (instance.ReadInputAs<JointOfferingInput>() ?? throw MissingInput(instance)).Terms, null);
+            var (offeringId, terms, inForce) = signed;
             pending.AddRange(status.Gates
                 .Where(g => g.State == "Pending" && g.Approvers.Contains(userId, StringComparer.Ordinal))
-                .Select(g => new PendingApproval(offeringId, g.GateId, g.Kind, status.TermsHash, status.Deadline, new Uri($"/api/offerings/{offeringId}/signoffs/{g.GateId}", UriKind.Relative))));
+                .Select(g => new PendingApproval(
+                    offeringId, g.GateId, g.Kind, status.TermsHash, status.Deadline, new Uri($"/api/offerings/{offeringId}/signoffs/{g.GateId}", UriKind.Relative),
+                    terms, inForce, status.Escalated)));
         }
 
         return TypedResults.Ok(pending);
     }
+
+    internal static async Task<Results<Ok<Page<DecidedApproval>>, ValidationProblem>> DecidedAsync(
+        ClaimsPrincipal user, IOfferingStore store, string? continuationToken, CancellationToken cancellationToken)
+    {
+        if (!ContinuationTokens.IsWellFormed(continuationToken))
+        {
+            return DomainProblems.Validation("The query is not valid", [new DomainError("continuationToken", "invalid", ContinuationTokens.Rule)]);
+        }
+
+        Page<OfferingAuditEntry> page;
+        try
+        {
+            page = await store.ListAuditByActorAsync(user.UserId(), SignOffRecord.AuditAction, continuationToken, pageSize: 50, cancellationToken);
+        }
+        catch (InvalidContinuationTokenException)
+        {
+            return DomainProblems.Validation("The query is not valid", [new DomainError("continuationToken", "invalid", "is not a token this listing issued")]);
+        }
+
+        // The caller approved or rejected these offerings' terms: their names are theirs to see, member or not.
+        var names = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var offeringId in page.Items.Select(e => e.OfferingId).Distinct(StringComparer.Ordinal))
+        {
+            names[offeringId] = (await store.GetAsync(offeringId, cancellationToken))?.Terms.Name;
+        }
+
+        var decided = page.Items
+            .Select(e => (e, Record: SignOffRecord.Parse(e.Entry.Detail)))
+            .Where(x => x.Record is not null)
+            .Select(x => new DecidedApproval(x.e.OfferingId, names[x.e.OfferingId], x.Record!.GateId, x.Record.Approved, x.Record.Comment, x.e.Entry.At))
+            .ToList();
+        return TypedResults.Ok(new Page<DecidedApproval>(decided, page.ContinuationToken));
+    }
+
+    private static InvalidOperationException MissingInput(OrchestrationMetadata instance) =>
+        new($"Instance '{instance.InstanceId}' ({instance.Name}) has no input: it was not started by this app.");
 
     private static Results<Accepted, ValidationProblem, ProblemHttpResult> Answer(CommandResult result) =>
         result.Accepted ? Accepted(result.OfferingId!)

@@ -51,6 +51,8 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
 
     private sealed record DecisionDocument(string RoundInstanceId, string GateId, string UserId, bool? Approve);
 
+    private sealed record AuditDocument(string OfferingId, string EntryId, int Sequence, DateTime At, string Actor, string Action, string Detail);
+
     /// <inheritdoc />
     public async Task RecordAsync(OfferingSnapshot snapshot, AuditEntry entry, CancellationToken cancellationToken)
     {
@@ -176,6 +178,19 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
         var query = new QueryDefinition("SELECT * FROM c WHERE c.docType = @type").WithParameter("@type", "audit");
         var entries = await OfferingData.QueryAllAsync<AuditEntry>(data.Offerings, query, offeringId, cancellationToken).ConfigureAwait(false);
         return [.. entries.OrderBy(e => e.Sequence)];
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<OfferingAuditEntry>> ListAuditByActorAsync(string actor, string action, string? continuationToken, int pageSize, CancellationToken cancellationToken)
+    {
+        var query = new QueryDefinition("SELECT * FROM c WHERE c.docType = @type AND c.actor = @actor AND c.action = @action ORDER BY c.at DESC")
+            .WithParameter("@type", "audit")
+            .WithParameter("@actor", actor)
+            .WithParameter("@action", action);
+        var page = await OfferingData.QueryPageAsync<AuditDocument>(data.Offerings, query, continuationToken, pageSize, cancellationToken).ConfigureAwait(false);
+        return new Page<OfferingAuditEntry>(
+            [.. page.Items.Select(d => new OfferingAuditEntry(d.OfferingId, new AuditEntry(d.EntryId, d.Sequence, d.At, d.Actor, d.Action, d.Detail)))],
+            page.ContinuationToken);
     }
 
     /// <inheritdoc />

@@ -28,6 +28,9 @@ public sealed record Page<T>(IReadOnlyList<T> Items, string? ContinuationToken);
 /// <param name="Detail">Human-readable detail.</param>
 public sealed record AuditEntry(string EntryId, int Sequence, DateTime At, string Actor, string Action, string Detail);
 
+/// <summary>An audit entry with the offering it belongs to, as a query across offerings returns it.</summary>
+public sealed record OfferingAuditEntry(string OfferingId, AuditEntry Entry);
+
 /// <summary>
 /// The state of an offering as APIs and the conflict check read it (Cosmos container <c>offerings</c>):
 /// <paramref name="Terms"/> are the terms in force; <paramref name="PendingTerms"/> an amendment being signed.
@@ -76,6 +79,9 @@ public interface IOfferingStore
 
     /// <summary>An offering's audit trail in order.</summary>
     Task<IReadOnlyList<AuditEntry>> GetAuditAsync(string offeringId, CancellationToken cancellationToken);
+
+    /// <summary>One page of the audit entries across offerings that <paramref name="actor"/> made with <paramref name="action"/>, latest first.</summary>
+    Task<Page<OfferingAuditEntry>> ListAuditByActorAsync(string actor, string action, string? continuationToken, int pageSize, CancellationToken cancellationToken);
 
     /// <summary>One page of the offerings <paramref name="partnerId"/> is a member of, optionally in one stage.</summary>
     Task<Page<OfferingSnapshot>> ListForPartnerAsync(string partnerId, string? stage, string? continuationToken, int pageSize, CancellationToken cancellationToken);

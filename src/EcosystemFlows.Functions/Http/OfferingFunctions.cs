@@ -140,6 +140,16 @@ public sealed class OfferingFunctions(IPartnerDirectory partners, IOfferingStore
         return await JointOfferingApi.PendingAsync(request.HttpContext.User, client, request.HttpContext.RequestAborted);
     }
 
+    /// <summary><c>GET /api/approvals/decided</c>.</summary>
+    [Function(nameof(ListDecidedApprovals))]
+    [Authorize(Policy = Roles.Approver)]
+    public async Task<IResult> ListDecidedApprovals(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/approvals/decided")] HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return await JointOfferingApi.DecidedAsync(request.HttpContext.User, store, request.Query("continuationToken"), request.HttpContext.RequestAborted);
+    }
+
     /// <summary>The commands over this invocation's client: a <c>[DurableClient]</c> exists only inside an invocation.</summary>
     private OfferingCommands Commands(DurableTaskClient client) => new(client, partners, store, time);
 }

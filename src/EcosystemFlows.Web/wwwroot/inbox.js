@@ -42,18 +42,17 @@ export async function inboxPage({ main }) {
 
   const cards = new Map();
   const decided = [];
+  const local = [];
+  let older = null;
+  let latestHistory = null;
 
   async function details(offeringIds) {
-    // Terms are readable by members (partner role in a member organisation); the amendment being signed comes from the listing.
+    // The gate carries the terms it binds; members also read the audit trail (reminders) and the offering's page.
     const result = new Map();
     if (!hasRole('partner') || !me.org) return result;
-    // An amendment's round is listed as awaiting sign-offs, with the proposed terms as pendingTerms.
-    const listed = await Promise.all(['AwaitingSignOffs', 'Amending'].map(stage => api(`/api/offerings?status=${stage}`)));
-    const amending = { items: listed.flatMap(page => page.items).filter(o => o.pendingTerms) };
     await Promise.all(offeringIds.map(async id => {
       try {
-        const [offering, audit] = await Promise.all([api(`/api/offerings/${encodeURIComponent(id)}`), api(`/api/offerings/${encodeURIComponent(id)}/audit`)]);
-        result.set(id, { offering, audit, proposed: amending.items.find(o => o.offeringId === id)?.pendingTerms ?? null });
+        result.set(id, { audit: await api(`/api/offerings/${encodeURIComponent(id)}/audit`) });
       } catch (error) {
         if (!(error instanceof ApiError) || error.status !== 404) throw error;
       }
@@ -75,7 +74,7 @@ export async function inboxPage({ main }) {
       buttons.forEach(b => { b.disabled = true; });
       try {
         await api(item.signOffUri, { method: 'POST', body: { approve, comment: comment.value.trim() || null, termsHash: item.termsHash } });
-        decided.unshift({ at: new Date().toISOString(), offering: name, gateId: item.gateId, approve, comment: comment.value.trim() });
+        local.unshift({ at: new Date().toISOString(), offeringId: item.offeringId, offeringName: name, gateId: item.gateId, approved: approve, comment: comment.value.trim() || null });
         state.locked = true;
         fill(outcome, h('p', { class: 'notice ok', role: 'status' }, `You ${approve ? 'approved' : 'rejected'} ${item.gateId} of “${name}”.`));
         announce(`${approve ? 'Approved' : 'Rejected'} ${item.gateId}`);
@@ -89,38 +88,36 @@ export async function inboxPage({ main }) {
             : 'Someone else decided this gate meanwhile, or its round ended: your decision was not recorded.')
           : null;
         fill(outcome, why ? h('div', { class: 'notice bad', role: 'alert' }, h('strong', {}, why), h('p', {}, error.problem?.detail ?? ''),
-          h('button', { type: 'button', class: 'secondary', onclick: () => { state.locked = false; cards.delete(key); refresh(); } }, 'Show the current state'))
+          h('button', { type: 'button', class: 'secondary', onclick: () => { state.locked = false; cards.delete(key); refreshCards(); } }, 'Show the current state'))
           : problemAlert(error));
       } finally {
         buttons.forEach(b => { b.disabled = false; });
       }
     };
-    const offering = detail?.offering;
-    const name = offering?.terms.name ?? item.offeringId;
+    const name = item.terms.name;
     const buttons = [h('button', { type: 'button', onclick: decide(true) }, 'Approve'), h('button', { type: 'button', class: 'danger', onclick: decide(false) }, 'Reject')];
-    const reminders = detail?.audit.filter(e => e.action === 'signoff.reminder') ?? [];
-    const terms = detail?.proposed ?? offering?.terms;
+    const reminders = detail?.audit.filter(e => e.action === 'signoff.reminder') ?? null;
+    const terms = item.terms;
     let changed = null;
-    if (detail?.proposed) {
-      changed = changeList('Amendment: what changes against the terms in force', changes(offering.terms, detail.proposed));
-    } else if (terms) {
+    if (item.termsInForce) {
+      changed = changeList('Amendment: what changes against the terms in force', changes(item.termsInForce, terms));
+    } else {
       const seen = JSON.parse(localStorage.getItem(seenKey(item.offeringId)) ?? 'null');
       if (seen && seen.hash !== item.termsHash) changed = changeList('Changed since you last looked', changes(seen.terms, terms));
     }
-    if (terms) localStorage.setItem(seenKey(item.offeringId), JSON.stringify({ hash: item.termsHash, terms }));
+    localStorage.setItem(seenKey(item.offeringId), JSON.stringify({ hash: item.termsHash, terms }));
     const headingId = `gate-${item.offeringId}-${item.gateId}`;
     state.el = h('article', { class: 'card', 'aria-labelledby': headingId },
       h('h3', { id: headingId }, `${name}: ${item.gateId}`),
       h('p', {}, badge(splitWords(item.kind)), ' ',
         item.deadline ? [h('strong', {}, deadlineText(item.deadline)), ' (', when(item.deadline), ')'] : 'no deadline',
-        offering?.escalated ? [' ', badge('Escalated')] : null),
-      h('p', { class: 'muted' }, reminders.length ? `Reminders sent: ${reminders.length}, the last ` : 'No reminder sent yet',
-        reminders.length ? whenRelative(reminders[reminders.length - 1].at) : null),
+        item.escalated ? [' ', badge('Escalated')] : null),
+      reminders ? h('p', { class: 'muted' }, reminders.length ? `Reminders sent: ${reminders.length}, the last ` : 'No reminder sent yet',
+        reminders.length ? whenRelative(reminders[reminders.length - 1].at) : null) : null,
       changed,
-      terms ? h('details', { open: true }, h('summary', {}, 'Terms you are signing'),
+      h('details', { open: true }, h('summary', {}, 'Terms you are signing'),
         h('p', {}, terms.description), termsFacts(terms), membersTable(terms),
-        offering ? h('p', {}, h('a', { href: `#/offerings/${encodeURIComponent(item.offeringId)}` }, 'Open the offering page')) : null)
-        : h('p', { class: 'muted' }, 'Your organisation is not a member, so the API shows you the gate, not the terms.'),
+        detail ? h('p', {}, h('a', { href: `#/offerings/${encodeURIComponent(item.offeringId)}` }, 'Open the offering page')) : null),
       h('p', { class: 'muted' }, 'Terms hash: ', h('code', {}, item.termsHash)),
       h('div', { class: 'field' }, h('label', { for: comment.id }, 'Comment'), comment),
       h('div', { class: 'actions' }, buttons), outcome);
@@ -128,35 +125,44 @@ export async function inboxPage({ main }) {
   }
 
   function renderHistory() {
-    fill(history, decided.length === 0 ? h('p', { class: 'muted' }, 'No decision of yours yet.') : tableRegion('My decisions', h('table', {},
+    // The server's record, and decisions made on this page that it has not recorded yet (the workflow records them).
+    const known = new Set(decided.map(d => `${d.offeringId}/${d.gateId}`));
+    const rows = [...local.filter(d => !known.has(`${d.offeringId}/${d.gateId}`)), ...decided];
+    fill(history, rows.length === 0 ? h('p', { class: 'muted' }, 'No decision of yours yet.') : [tableRegion('My decisions', h('table', {},
       h('caption', { class: 'visually-hidden' }, 'My decisions'),
       h('thead', {}, h('tr', {}, ['When', 'Offering', 'Gate', 'Decision', 'Comment'].map(c => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, decided.map(d => h('tr', {}, h('td', {}, when(d.at)), h('td', {}, d.offering), h('td', {}, d.gateId),
-        h('td', {}, badge(d.approve ? 'Approved' : 'Rejected')), h('td', {}, d.comment ?? '')))))));
+      h('tbody', {}, rows.map(d => h('tr', {}, h('td', {}, when(d.at)), h('td', {}, d.offeringName ?? d.offeringId), h('td', {}, d.gateId),
+        h('td', {}, badge(d.approved ? 'Approved' : 'Rejected')), h('td', {}, d.comment ?? '')))))),
+      older ? h('button', { type: 'button', class: 'secondary', onclick: loadOlder }, 'Show older decisions') : null]);
   }
 
-  async function loadHistory() {
-    // My earlier decisions: the sign-offs recorded under my user id in the audit trails I can read.
-    if (!hasRole('partner') || !me.org) return;
-    const page = await api('/api/offerings');
-    const trails = await Promise.all(page.items.map(async o => ({ o, audit: await api(`/api/offerings/${encodeURIComponent(o.offeringId)}/audit`) })));
-    for (const { o, audit } of trails) {
-      for (const e of audit.filter(x => x.action === 'signoff.recorded' && x.actor === me.user)) {
-        const [gateId, verb] = e.detail.split(' ');
-        decided.push({ at: e.at, offering: o.terms.name, gateId, approve: verb.startsWith('approved'), comment: e.detail.split(': ').slice(1).join(': ') });
-      }
-    }
-    decided.sort((a, b) => b.at.localeCompare(a.at));
+  async function loadOlder() {
+    const page = await api(`/api/approvals/decided?continuationToken=${encodeURIComponent(older)}`);
+    decided.push(...page.items);
+    older = page.continuationToken;
+    renderHistory();
   }
 
-  async function refresh() {
+  async function refreshHistory() {
+    // My decisions across offerings, latest first, as the audit trails record them (members or not). Re-rendered only
+    // when the latest page changed, so a focused button stays where it is.
+    const page = await api('/api/approvals/decided');
+    const text = JSON.stringify(page.items);
+    if (text === latestHistory) return;
+    latestHistory = text;
+    decided.splice(0, decided.length, ...page.items);
+    older = page.continuationToken;
+    renderHistory();
+  }
+
+  async function refreshCards() {
     const pending = await api('/api/approvals/pending');
     pending.sort((a, b) => (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999') || a.offeringId.localeCompare(b.offeringId));
     const detail = await details([...new Set(pending.map(p => p.offeringId))]);
     const keys = new Set(pending.map(p => `${p.offeringId}/${p.gateId}`));
     for (const item of pending) {
       const key = `${item.offeringId}/${item.gateId}`;
-      const text = JSON.stringify([item, detail.get(item.offeringId)?.offering ?? null, detail.get(item.offeringId)?.proposed ?? null]);
+      const text = JSON.stringify([item, detail.get(item.offeringId)?.audit ?? null]);
       const existing = cards.get(key);
       // A card the user is working on (a draft comment, an answer shown) stays as it is; the server checks the hash.
       if (existing && (existing.text === text || existing.draft() || existing.locked)) continue;
@@ -178,7 +184,6 @@ export async function inboxPage({ main }) {
     next.forEach((el, i) => { if (list.children[i] !== el) list.insertBefore(el, list.children[i] ?? null); });
   }
 
-  await Promise.all([refresh(), loadHistory()]);
-  renderHistory();
-  return { refresh };
+  await Promise.all([refreshCards(), refreshHistory()]);
+  return { refresh: () => Promise.all([refreshCards(), refreshHistory()]) };
 }

@@ -371,9 +371,9 @@ internal static class SignOffRound
         }
 
         await journal.RecordAsync(
-            "signoff.recorded",
+            SignOffRecord.AuditAction,
             signOff.UserId,
-            $"{signOff.GateId} {(signOff.Approve ? "approved" : "rejected")}{(signOff.Comment is { Length: > 0 } c ? $": {c}" : "")}");
+            new SignOffRecord(signOff.GateId, signOff.Approve, signOff.Comment).Detail);
         return signOff.Approve ? null : $"{signOff.GateId} rejected by {signOff.UserId}: {signOff.Comment ?? "no comment"}";
     }
 }

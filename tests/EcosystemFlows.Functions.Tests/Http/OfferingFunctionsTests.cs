@@ -1,3 +1,5 @@
+using EcosystemFlows.Api.Offerings;
+using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Tests;
 using EcosystemFlows.Functions.Hosting;
 using EcosystemFlows.Functions.Http;
@@ -103,6 +105,25 @@ public sealed class OfferingFunctionsTests : IDisposable
 
         Assert.Equal(404, status);
         Assert.Contains(offeringId, answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ListDecidedApprovals_CallersDecisions_AnswersTheirGatesWithOfferingNames()
+    {
+        var terms = Examples.Terms();
+        _ports.Offerings["off-1"] = new Domain.Ports.OfferingSnapshot("off-1", "contoso", terms, "Launched", true, null);
+        _ports.Audit["off-1"] =
+        [
+            new Domain.Ports.AuditEntry("off-1-7", 7, DateTime.UtcNow, "ivan", SignOffRecord.AuditAction, new SignOffRecord("legal", false, "cap too low").Detail),
+            new Domain.Ports.AuditEntry("off-1-8", 8, DateTime.UtcNow, "carol", SignOffRecord.AuditAction, new SignOffRecord("sponsor", true, null).Detail),
+        ];
+        var request = FunctionKit.Request(_services, "GET", "/api/approvals/decided", user: FunctionKit.User("ivan", null, Roles.Approver));
+
+        var (status, answer) = await FunctionKit.ExecuteAsync(await Functions.ListDecidedApprovals(request), request);
+
+        Assert.Equal(200, status);
+        var page = System.Text.Json.JsonSerializer.Deserialize<Domain.Ports.Page<DecidedApproval>>(answer, Json)!;
+        Assert.Equal([("off-1", terms.Name, "legal", false, "cap too low")], page.Items.Select(d => (d.OfferingId, d.OfferingName, d.GateId, d.Approved, d.Comment)));
     }
 
     [Fact]

@@ -109,6 +109,35 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListAuditByActor_AcrossOfferings_LatestFirstInPagesOnlyThatActorAndAction()
+    {
+        var store = new CosmosOfferingStore(_data);
+        var terms = Examples.Terms();
+        var at = new DateTime(2026, 12, 1, 9, 0, 0, DateTimeKind.Utc);
+        foreach (var (offering, sequence, hours, actor, action) in new[]
+        {
+            ("off-a", 1, 0, "ivan", "signoff.recorded"),
+            ("off-b", 1, 1, "ivan", "signoff.recorded"),
+            ("off-b", 2, 2, "carol", "signoff.recorded"),
+            ("off-c", 1, 3, "ivan", "signoff.reminder"),
+            ("off-c", 2, 4, "ivan", "signoff.recorded"),
+        })
+        {
+            await store.RecordAsync(
+                new OfferingSnapshot(offering, "contoso", terms, "AwaitingSignOffs", true, null),
+                new AuditEntry($"{offering}-{sequence}", sequence, at.AddHours(hours), actor, action, $"legal approved: {offering}"),
+                CancellationToken.None);
+        }
+
+        var first = await store.ListAuditByActorAsync("ivan", "signoff.recorded", null, 2, CancellationToken.None);
+        var second = await store.ListAuditByActorAsync("ivan", "signoff.recorded", first.ContinuationToken, 2, CancellationToken.None);
+
+        Assert.Equal([("off-c", 4), ("off-b", 1)], first.Items.Select(e => (e.OfferingId, e.Entry.At.Hour - 9)));
+        Assert.Equal([("off-a", "legal approved: off-a")], second.Items.Select(e => (e.OfferingId, e.Entry.Detail)));
+        Assert.Null(second.ContinuationToken);
+    }
+
+    [Fact]
     public async Task Partners_List_PagesInIdOrder()
     {
         var directory = new CosmosPartnerDirectory(_data);

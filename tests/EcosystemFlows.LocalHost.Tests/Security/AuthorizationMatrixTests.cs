@@ -67,6 +67,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         // Approvers: only a gate assigned to them (own = alice's member-contoso gate).
         ["POST /api/offerings/{offeringId}/signoffs/{gateId}"] = new([Roles.Approver], Scoped(202, 404, 404), Body: (_, scope) => new SignOffRequest(true, "matrix", TermsFor(scope == Foreign ? Foreign : Own).TermsHash), NeedsOfferings: true),
         ["GET /api/approvals/pending"] = new([Roles.Approver], Scoped(200, 200, 200)),
+        ["GET /api/approvals/decided"] = new([Roles.Approver], Scoped(200, 200, 200)),
 
         // Partners: everyone in the ecosystem reads; an organisation writes only itself; operators write any.
         ["GET /api/partners"] = new([Roles.Partner, Roles.Operator], Scoped(200, 200, 200)),

@@ -99,6 +99,18 @@ internal sealed class InMemoryPorts : IPartnerDirectory, IOfferingStore, ICatalo
         }
     }
 
+    public Task<Page<OfferingAuditEntry>> ListAuditByActorAsync(string actor, string action, string? continuationToken, int pageSize, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var matching = Audit
+                .SelectMany(trail => trail.Value.Where(e => e.Actor == actor && e.Action == action).Select(e => new OfferingAuditEntry(trail.Key, e)))
+                .OrderByDescending(e => e.Entry.At)
+                .ToList();
+            return Task.FromResult(PageOf(matching, continuationToken, pageSize));
+        }
+    }
+
     public Task<Page<OfferingSnapshot>> ListForPartnerAsync(string partnerId, string? stage, string? continuationToken, int pageSize, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using EcosystemFlows.Api.Offerings;
 using EcosystemFlows.Api.Security;
 using EcosystemFlows.Domain.Offerings;
+using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Tests;
 using EcosystemFlows.LocalHost.Tests.Hosting;
 using EcosystemFlows.Workflows.JointOffering;
@@ -168,6 +169,56 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, amended.StatusCode);
         var view = await alice.GetFromJsonAsync<OfferingView>($"/api/offerings/{id}", Json);
         Assert.Equal(OfferingStage.Launched, view!.Stage);
+    }
+
+    [Fact]
+    public async Task Approvals_ApproverOutsideTheMembers_ReadsTheTermsToSignAndTheirOwnDecisions()
+    {
+        var id = await StartedOfferingAsync(Client("alice", "contoso", Roles.Partner));
+        var ivan = Client("ivan", null, Roles.Approver);
+
+        var pending = (await ivan.GetFromJsonAsync<List<PendingApproval>>("/api/approvals/pending", Json))!.Single(p => p.OfferingId == id);
+        using var dan = await SignOffAsync(Client("dan", "fabrikam", Roles.Approver), id, "member-fabrikam", true, pending.TermsHash);
+        using var rejected = await SignOffAsync(ivan, id, pending.GateId, false, pending.TermsHash);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        Page<DecidedApproval> decided;
+        while ((decided = (await ivan.GetFromJsonAsync<Page<DecidedApproval>>("/api/approvals/decided", Json))!).Items.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        using var badToken = await ivan.GetAsync("/api/approvals/decided?continuationToken=%00");
+
+        Assert.Equal(("legal", Examples.Terms().TermsHash, Examples.Terms().TermsHash, (OfferingTerms?)null), (pending.GateId, pending.TermsHash, pending.Terms.TermsHash, pending.TermsInForce));
+        Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted), (dan.StatusCode, rejected.StatusCode));
+        Assert.Equal([(id, Examples.Terms().Name, "legal", false, "reviewed")], decided.Items.Select(d => (d.OfferingId, d.OfferingName, d.GateId, d.Approved, d.Comment)));
+        Assert.Equal(HttpStatusCode.BadRequest, badToken.StatusCode);
+    }
+
+    [Fact]
+    public async Task Approvals_AmendmentRound_PendingGateCarriesTheProposedAndTheTermsInForce()
+    {
+        var alice = Client("alice", "contoso", Roles.Partner, Roles.Approver);
+        var id = await StartedOfferingAsync(alice);
+        foreach (var (user, org, gateId) in new[] { ("alice", "contoso", "member-contoso"), ("grace", "northwind", "member-northwind"), ("dan", "fabrikam", "member-fabrikam"), ("carol", "contoso", "sponsor"), ("ivan", "contoso", "legal") })
+        {
+            using var decided = await SignOffAsync(Client(user, org, Roles.Approver), id, gateId, true, Examples.Terms().TermsHash);
+        }
+
+        await WaitForStageAsync(alice, id, OfferingStage.Launched);
+        var proposed = Examples.Terms() with { Description = "Managed detection and response, now with 24/7 threat hunting." };
+        using var amended = await alice.PostAsJsonAsync($"/api/offerings/{id}/amendments", new AmendmentRequest(proposed), Json);
+        Assert.Equal(HttpStatusCode.Accepted, amended.StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        PendingApproval? gate = null;
+        while (gate is null && DateTime.UtcNow < deadline)
+        {
+            gate = (await alice.GetFromJsonAsync<List<PendingApproval>>("/api/approvals/pending", Json))!.SingleOrDefault(p => p.OfferingId == id);
+            await Task.Delay(50);
+        }
+
+        Assert.NotNull(gate);
+        Assert.Equal((proposed.TermsHash, proposed.TermsHash, Examples.Terms().TermsHash), (gate.TermsHash, gate.Terms.TermsHash, gate.TermsInForce?.TermsHash));
     }
 
     [Fact]
@@ -348,6 +399,7 @@ public sealed class JointOfferingApiTests : IAsyncLifetime
     [InlineData("/api/offerings/{offeringId}/audit", "get", "200 401 403 404 429 503")]
     [InlineData("/api/offerings/{offeringId}/artifacts/{name}", "get", "200 401 403 404 429 503")]
     [InlineData("/api/approvals/pending", "get", "200 401 403 429 503")]
+    [InlineData("/api/approvals/decided", "get", "200 400 401 403 429 503")]
     [InlineData("/api/partners", "post", "201 400 401 403 409 413 415 429 503")]
     [InlineData("/api/partners/{partnerId}", "put", "200 400 401 403 404 413 415 429 503")]
     [InlineData("/api/partners/{partnerId}", "get", "200 401 403 404 429 503")]
