@@ -41,6 +41,8 @@ internal static class Program
         builder.Services.AddEcosystemFlows();
         builder.Services.AddRequestBodyLimit();
         builder.Services.AddWebApp();
+        // ETag + 304 on API reads, as in the local host: a startup filter, since the worker's ASP.NET Core pipeline is the extension's.
+        builder.Services.AddConditionalApiReads();
         // The hosted Service Bus processor runs outside any invocation, where no [DurableClient] exists: it starts and signals
         // orchestrations through a client over the same task hub in Azure Storage (see README).
         builder.Services.AddDurableTaskClientOnAzureStorage(WorkflowJson.Converter);

@@ -18,6 +18,9 @@ builder.Services.AddEcosystemFlows();
 builder.Services.AddApiLimits();
 builder.Services.AddLocalWorkflowEngine();
 builder.Services.AddWebApp();
+// ETag + 304 on API reads, so the web app's polling moves headers, not unchanged bodies: a startup filter around the whole
+// pipeline, as in the Functions worker.
+builder.Services.AddConditionalApiReads();
 var app = builder.Build();
 // A request the server refuses while reading it (body too large, malformed) keeps its 4xx; anything
 // else is a 500 problem without details (never a stack trace).
@@ -31,8 +34,6 @@ app.UseAuthentication();
 // After authentication, so requests are counted against the caller's organisation.
 app.UseRateLimiter();
 app.UseAuthorization();
-// ETag + 304 on API reads, so the web app's polling moves headers, not unchanged bodies.
-app.UseConditionalApiReads();
 app.MapHealthEndpoints();
 app.MapLocalEndpoints();
 // The web app; its development sign-in exists only in Development (DevelopmentTokens refuses without the development issuer).

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 
 namespace EcosystemFlows.Web;
@@ -13,8 +15,15 @@ namespace EcosystemFlows.Web;
 /// </summary>
 public static class ConditionalReads
 {
-    /// <summary>Adds the ETag / 304 handling; place it before the endpoints.</summary>
-    public static IApplicationBuilder UseConditionalApiReads(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    /// <summary>
+    /// Adds the handling as a startup filter, so it wraps the whole request pipeline: in the local host, and in the Functions
+    /// worker, whose ASP.NET Core pipeline (routing to the function endpoints) is the extension's, not ours to write.
+    /// </summary>
+    public static IServiceCollection AddConditionalApiReads(this IServiceCollection services) =>
+        services.AddTransient<IStartupFilter, ConditionalReadsFilter>();
+
+    /// <summary>Adds the ETag / 304 handling to <paramref name="app"/>.</summary>
+    internal static IApplicationBuilder UseConditionalApiReads(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         if (!HttpMethods.IsGet(context.Request.Method) || !context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
         {
@@ -54,4 +63,13 @@ public static class ConditionalReads
         buffer.Position = 0;
         await buffer.CopyToAsync(body, context.RequestAborted);
     });
+
+    private sealed class ConditionalReadsFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.UseConditionalApiReads();
+            next(app);
+        };
+    }
 }
