@@ -26,7 +26,7 @@ param principalType string = 'User'
 @description('Audience (application ID URI) of the Entra ID app registration that issues the API\'s tokens.')
 param apiAudience string = 'api://ecosystemflows'
 
-@description('Application (client) id of the web app\'s Entra ID registration: a single-page application whose redirect URI is the Function App\'s /app/ (FUNCTION_APP_URI). Empty: the deployed web app offers no sign-in.')
+@description('Application (client) id of the web app\'s Entra ID registration: a single-page application whose redirect URI is the Function App\'s /app/redirect.html (FUNCTION_APP_URI). Empty: the deployed web app offers no sign-in.')
 param webAppClientId string = ''
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))

@@ -82,7 +82,7 @@ build_when_changed() {
   local stamp="$RUN_DIR/$1.built" project changed; shift
   if [ -f "$stamp" ]; then
     changed="$(cd "$ROOT" && find src eng/demo host.json Directory.Build.props Directory.Packages.props global.json \
-      \( -name bin -o -name obj \) -prune -o -newer "$stamp" -print -quit)"
+      \( -name bin -o -name obj -o -name node_modules \) -prune -o -newer "$stamp" -print -quit)"
     if [ -z "$changed" ]; then
       log "$* up to date (no change since the last build); skipping the build"
       return 0

@@ -33,6 +33,9 @@ public static partial class WebAppEndpoints
     /// <summary>Where the web app lives.</summary>
     public const string BasePath = "/app";
 
+    /// <summary>Where Entra ID answers a sign-in: the redirect URI of the app registration is <c>{app}/app/redirect.html</c>.</summary>
+    public const string RedirectPageName = "redirect.html";
+
     /// <summary>Binds and validates <see cref="WebAppOptions"/> (section <c>WebApp</c>).</summary>
     public static IServiceCollection AddWebApp(this IServiceCollection services)
     {
@@ -59,13 +62,18 @@ public static partial class WebAppEndpoints
         return endpoints;
     }
 
-    /// <summary>The Content-Security-Policy of the pages: only our own scripts and styles; the API on this origin; Entra's when set.</summary>
-    public static string ContentSecurityPolicy(WebAppOptions options)
+    /// <summary>
+    /// The Content-Security-Policy of the pages: only our own scripts and styles; the API on this origin. With Entra ID, MSAL
+    /// also calls the authority, and a silent renewal frames it, which answers on our redirect page (hence <c>'self'</c>).
+    /// No page may be framed by another site; only the redirect page by our own.
+    /// </summary>
+    public static string ContentSecurityPolicy(WebAppOptions options, string file = WebAssets.IndexName)
     {
         ArgumentNullException.ThrowIfNull(options);
         var entra = options.UsesEntra ? " " + options.Authority!.GetLeftPart(UriPartial.Authority) : "";
-        return $"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'{entra}; frame-src{(entra.Length > 0 ? entra : " 'none'")}; " +
-            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+        var ancestors = file == RedirectPageName ? "'self'" : "'none'";
+        return $"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'{entra}; frame-src{(entra.Length > 0 ? " 'self'" + entra : " 'none'")}; " +
+            $"form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}";
     }
 
     /// <summary>
@@ -82,7 +90,7 @@ public static partial class WebAppEndpoints
         }
 
         var headers = context.Response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy(options);
+        headers.ContentSecurityPolicy = ContentSecurityPolicy(options, file);
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
         // Revalidate every time (cheap with the ETag): a new deployment is seen at once, never a stale mix of modules.

@@ -80,12 +80,16 @@ public sealed partial class BrowserUser : IAsyncDisposable
     public void ExpectHttpStatus(int status) => _expectedStatuses.Add(status);
 
     /// <summary>Runs axe on the page as it is now (0 serious or critical violations) and saves a full-page screenshot.</summary>
-    public async Task CheckPageAsync(string page)
+    public Task CheckPageAsync(string page) => CheckPageAsync(Page, $"{_name}-{page}");
+
+    /// <summary>As above for any page; the screenshot is <paramref name="name"/>.png.</summary>
+    public static async Task CheckPageAsync(IPage page, string name)
     {
-        var result = await Page.RunAxe();
+        ArgumentNullException.ThrowIfNull(page);
+        var result = await page.RunAxe();
         var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
-        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(WebAppFixture.ScreenshotDirectory, $"{_name}-{page}.png"), FullPage = true });
-        Assert.True(serious.Count == 0, $"axe on {page}: " + string.Join("\n", serious.Select(v => $"{v.Impact} {v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(WebAppFixture.ScreenshotDirectory, $"{name}.png"), FullPage = true });
+        Assert.True(serious.Count == 0, $"axe on {name}: " + string.Join("\n", serious.Select(v => $"{v.Impact} {v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")));
     }
 
     public async ValueTask DisposeAsync()

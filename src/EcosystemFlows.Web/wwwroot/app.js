@@ -1,12 +1,13 @@
 // The web app's shell: reads the sign-in settings, routes #/path?query to a page, and keeps the page live by
 // polling the API while it is visible (every page re-reads what it shows; no reload, no lost input).
-import { session, hasRole, signOut } from './auth.js';
+import { session, hasRole, signOut, clearSession } from './auth.js';
 import { h, fill } from './ui.js';
 import { signInPage } from './signin.js';
 import { offeringsPage, startPage } from './offerings.js';
 import { offeringPage } from './offering.js';
 import { inboxPage } from './inbox.js';
 import { monitorPage, instancePage } from './monitor.js';
+import * as entra from './entra.js';
 
 const pollMs = 3000;
 const routes = [
@@ -49,6 +50,12 @@ function home() {
   return '/sign-in';
 }
 
+/** Ends the session here and at Entra ID, which sends the browser back to the sign-in page. */
+async function entraSignOut() {
+  clearSession();
+  await entra.signOut(config);
+}
+
 function renderShell() {
   const me = session();
   const { path } = route();
@@ -56,7 +63,7 @@ function renderShell() {
     h('li', {}, h('a', { href, 'aria-current': path.startsWith(href.slice(1)) ? 'page' : null }, text)))) : null);
   fill(document.getElementById('who'), me ? [
     h('span', {}, `Signed in as ${me.user}`, me.org ? ` (${me.org})` : '', ` · ${me.roles.join(', ')}`),
-    h('button', { type: 'button', class: 'secondary', onclick: () => signOut('You signed out.') }, 'Sign out'),
+    h('button', { type: 'button', class: 'secondary', onclick: () => config.signIn === 'entra' ? entraSignOut() : signOut('You signed out.') }, 'Sign out'),
   ] : null);
 }
 

@@ -1,5 +1,5 @@
 // Who is signed in. The bearer token lives in sessionStorage only (gone with the tab), never in a URL or
-// localStorage. Locally it comes from the development sign-in; in Azure from Microsoft Entra ID (entra.js).
+// localStorage. Locally it comes from the development sign-in; deployed, from Microsoft Entra ID (entra.js).
 const key = 'ecoflows.session';
 let message = null;
 
@@ -33,9 +33,14 @@ export function hasRole(role) {
   return session()?.roles.includes(role) ?? false;
 }
 
+/** Forgets the token. */
+export function clearSession() {
+  sessionStorage.removeItem(key);
+}
+
 /** Ends the session; the sign-in page shows `reason`. */
 export function signOut(reason) {
-  sessionStorage.removeItem(key);
+  clearSession();
   message = reason ?? null;
   location.hash = '#/sign-in';
 }

@@ -1,8 +1,9 @@
-// Sign-in. Locally: the development sign-in (pick a user, an organisation and roles; the host's development issuer
-// signs the token).
+// Sign-in. Deployed: Microsoft Entra ID (entra.js). Locally: the development sign-in (pick a user, an organisation and
+// roles; the host's development issuer signs the token).
 import { h, fill, field, problemAlert } from './ui.js';
 import { keep, takeSignInMessage } from './auth.js';
 import { appConfig, go } from './app.js';
+import * as entra from './entra.js';
 
 const roles = ['partner', 'approver', 'operator'];
 const people = [
@@ -18,11 +19,12 @@ export async function signInPage({ main }) {
   const config = appConfig();
   const message = takeSignInMessage();
   const note = message ? h('p', { class: 'notice', role: 'status' }, message) : null;
+  if (config.signIn === 'entra') {
+    await entraSignInPage(main, config, note);
+    return;
+  }
   if (config.signIn !== 'development') {
-    // Entra ID settings reach the page (config.json), but the browser sign-in with MSAL is not built yet (README: The web app).
-    fill(main, h('h1', {}, 'Sign in'), h('p', {}, config.signIn === 'entra'
-      ? 'Sign-in with Microsoft Entra ID is not available in the web app yet. The HTTP API accepts Entra ID tokens.'
-      : 'No sign-in is configured for this deployment.'));
+    fill(main, h('h1', {}, 'Sign in'), h('p', {}, 'No sign-in is configured for this deployment.'));
     return;
   }
 
@@ -62,4 +64,30 @@ export async function signInPage({ main }) {
       h('section', { 'aria-labelledby': 'who-title' }, h('h2', { id: 'who-title' }, 'Who are you?'), form),
       h('section', { 'aria-labelledby': 'demo-title' }, h('h2', { id: 'demo-title' }, 'The demo\'s people'),
         h('ul', {}, people.map(p => h('li', {}, h('button', { type: 'button', class: 'secondary', onclick: pick(p) }, `Use ${p[0]}`), ' ', p[3]))))));
+}
+
+async function entraSignInPage(main, config, note) {
+  fill(main, h('h1', {}, 'Sign in'), note, h('p', { role: 'status' }, 'Checking your Microsoft Entra ID sign-in…'));
+  let failure = null;
+  try {
+    if (await entra.signInSilently(config)) {
+      go('/');
+      return;
+    }
+  } catch (error) {
+    failure = h('p', { class: 'error', role: 'alert' }, `The sign-in did not complete: ${error.errorMessage || error.message}`);
+  }
+  const outcome = h('div', {}, failure);
+  const button = h('button', { type: 'button', onclick: async () => {
+    button.disabled = true;
+    try {
+      await entra.signIn(config);
+    } catch (error) {
+      button.disabled = false;
+      fill(outcome, h('p', { class: 'error', role: 'alert' }, `The sign-in could not start: ${error.errorMessage || error.message}`));
+    }
+  } }, 'Sign in with Microsoft');
+  fill(main, h('h1', {}, 'Sign in'), note, outcome,
+    h('p', {}, 'Sign in with your organisation’s Microsoft Entra ID account. Your roles and partner organisation come from it.'),
+    h('div', { class: 'actions' }, button));
 }

@@ -51,5 +51,27 @@ public sealed class WebAppFunctionsTests : IDisposable
         Assert.Contains("\"clientId\":\"client\"", entraBody, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task WebAppFile_EntraBundlesAndRedirectPage_ServedWithTheAuthorityAllowedAndOnlyTheRedirectPageFramable()
+    {
+        var entra = new WebAppOptions { ClientId = "client", Authority = new Uri("https://login.microsoftonline.com/tenant"), ApiScope = "api://ecosystemflows/.default" };
+        var bundle = FunctionKit.Request(_services, "GET", "/app/msal-browser.min.js");
+        var bridge = FunctionKit.Request(_services, "GET", $"/app/{WebAppEndpoints.RedirectPageName}");
+        var page = FunctionKit.Request(_services, "GET", "/app");
+
+        var (bundleStatus, bundleBody) = await FunctionKit.ExecuteAsync(Functions(entra).WebAppFile(bundle, "msal-browser.min.js"), bundle);
+        var (bridgeStatus, bridgeBody) = await FunctionKit.ExecuteAsync(Functions(entra).WebAppFile(bridge, WebAppEndpoints.RedirectPageName), bridge);
+        await FunctionKit.ExecuteAsync(Functions(entra).WebAppPage(page), page);
+
+        Assert.Equal((200, 200), (bundleStatus, bridgeStatus));
+        Assert.Contains("PublicClientApplication", bundleBody, StringComparison.Ordinal);
+        Assert.Contains("msal-redirect-bridge.min.js", bridgeBody, StringComparison.Ordinal);
+        var pagePolicy = page.HttpContext.Response.Headers.ContentSecurityPolicy.ToString();
+        Assert.Contains("connect-src 'self' https://login.microsoftonline.com;", pagePolicy, StringComparison.Ordinal);
+        Assert.Contains("frame-src 'self' https://login.microsoftonline.com;", pagePolicy, StringComparison.Ordinal);
+        Assert.EndsWith("frame-ancestors 'none'", pagePolicy, StringComparison.Ordinal);
+        Assert.EndsWith("frame-ancestors 'self'", bridge.HttpContext.Response.Headers.ContentSecurityPolicy.ToString(), StringComparison.Ordinal);
+    }
+
     private static WebAppFunctions Functions(WebAppOptions options) => new(Options.Create(options));
 }
