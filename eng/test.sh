@@ -69,7 +69,7 @@ phase "browser tests"
 
 # The fault suite's smoke profile on its own isolated services (issue #8): app SIGKILLs, broker, Azurite and Cosmos
 # stand-in kills, duplicate delivery, racing commands, then every invariant. Its result goes under .local, not over
-# the measured runs in bench/results/faults.json. The 1,000-offering CI profile is eng/faults.sh (about 35-45 min).
+# the measured runs in bench/results/faults.json. The 1,000-offering CI profile is eng/faults.sh (README: its status).
 "$ROOT/eng/faults.sh" --smoke --out "$LOCAL_DIR/faults-smoke.json"
 phase "fault suite (smoke)"
 log "all tests passed (results: $results)"
