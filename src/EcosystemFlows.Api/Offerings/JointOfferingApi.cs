@@ -137,7 +137,7 @@ public static class JointOfferingApi
         errors.Require(ContinuationTokens.IsWellFormed(continuationToken), "continuationToken", "invalid", ContinuationTokens.Rule);
         if (!errors.IsValid)
         {
-            return DomainProblems.Validation("The query is not valid", errors.Items);
+            return DomainProblems.Validation(DomainProblems.InvalidQueryTitle, errors.Items);
         }
 
         try
@@ -146,7 +146,7 @@ public static class JointOfferingApi
         }
         catch (InvalidContinuationTokenException)
         {
-            return DomainProblems.Validation("The query is not valid", [new DomainError("continuationToken", "invalid", "is not a token this listing issued")]);
+            return DomainProblems.InvalidContinuationToken(wellFormed: true);
         }
     }
 
@@ -216,7 +216,7 @@ public static class JointOfferingApi
     {
         if (!ContinuationTokens.IsWellFormed(continuationToken))
         {
-            return DomainProblems.Validation("The query is not valid", [new DomainError("continuationToken", "invalid", ContinuationTokens.Rule)]);
+            return DomainProblems.InvalidContinuationToken(wellFormed: false);
         }
 
         Page<OfferingAuditEntry> page;
@@ -226,15 +226,13 @@ public static class JointOfferingApi
         }
         catch (InvalidContinuationTokenException)
         {
-            return DomainProblems.Validation("The query is not valid", [new DomainError("continuationToken", "invalid", "is not a token this listing issued")]);
+            return DomainProblems.InvalidContinuationToken(wellFormed: true);
         }
 
         // The caller approved or rejected these offerings' terms: their names are theirs to see, member or not.
-        var names = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var offeringId in page.Items.Select(e => e.OfferingId).Distinct(StringComparer.Ordinal))
-        {
-            names[offeringId] = (await store.GetAsync(offeringId, cancellationToken))?.Terms.Name;
-        }
+        var names = (await Task.WhenAll(page.Items.Select(e => e.OfferingId).Distinct(StringComparer.Ordinal)
+                .Select(async offeringId => (offeringId, (await store.GetAsync(offeringId, cancellationToken))?.Terms.Name))))
+            .ToDictionary(n => n.offeringId, n => n.Name, StringComparer.Ordinal);
 
         var decided = page.Items
             .Select(e => (e, Record: SignOffRecord.Parse(e.Entry.Detail)))

@@ -86,16 +86,13 @@ public static class PartnersApi
         {
             return ContinuationTokens.IsWellFormed(continuationToken)
                 ? TypedResults.Ok(await directory.ListAsync(continuationToken, pageSize: 50, cancellationToken))
-                : InvalidToken(ContinuationTokens.Rule);
+                : DomainProblems.InvalidContinuationToken(wellFormed: false);
         }
         catch (InvalidContinuationTokenException)
         {
-            return InvalidToken("is not a token this listing issued");
+            return DomainProblems.InvalidContinuationToken(wellFormed: true);
         }
     }
-
-    private static ValidationProblem InvalidToken(string message) =>
-        DomainProblems.Validation("The query is not valid", [new DomainError("continuationToken", "invalid", message)]);
 
     private static (ProblemHttpResult? Problem, ValidationProblem? Validation)? Check(Partner? partner, ClaimsPrincipal user)
     {

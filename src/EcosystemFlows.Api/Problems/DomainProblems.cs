@@ -1,3 +1,4 @@
+using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -10,4 +11,11 @@ internal static class DomainProblems
         TypedResults.ValidationProblem(
             errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => $"{e.Code}: {e.Message}").ToArray()),
             title: title);
+
+    /// <summary>The title of a listing's refused query.</summary>
+    public const string InvalidQueryTitle = "The query is not valid";
+
+    /// <summary>A listing's refused continuation token: ill-formed (<see cref="ContinuationTokens.Rule"/>) or not one the store issued.</summary>
+    public static ValidationProblem InvalidContinuationToken(bool wellFormed) =>
+        Validation(InvalidQueryTitle, [new DomainError("continuationToken", "invalid", wellFormed ? "is not a token this listing issued" : ContinuationTokens.Rule)]);
 }
