@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 "use strict";
-// Azurite (pinned in ../package.json) with its queue store's per-request index rebuild fixed (lib/queue-store.js).
+// Azurite (pinned in ../package.json) with its queue store's index rebuilds (lib/queue-store.js) and its table store's
+// whole-table scans for one partition (lib/table-store.js) fixed.
 // Takes Azurite's own command line: node server.js --queuePort 10001 --location DIR ...
 const path = require("path");
 const { patchQueueStore } = require("./lib/queue-store");
+const { patchTableStore } = require("./lib/table-store");
 
 patchQueueStore();
+patchTableStore();
 require(path.join(__dirname, "..", "node_modules", "azurite", "dist", "src", "azurite.js"));

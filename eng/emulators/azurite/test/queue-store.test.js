@@ -73,6 +73,28 @@ test("a poll that finds nothing expired neither rebuilds the indexes nor dirties
   assert.deepEqual(await rebuilt(PatchedStore), { indexes: [], dirty: false });
 });
 
+test("a receive that takes messages updates the indexes in place instead of re-sorting them", async () => {
+  const visible = Array.from({ length: 100 }, (_, i) => message(i, { visibleInMs: -1000, expiresInMs: WEEK }));
+  const rebuilt = async StoreClass => {
+    const store = await open(StoreClass, visible);
+    const indexes = () => ({ ...store.db.getCollection(store.MESSAGES_COLLECTION).binaryIndices });
+    const before = indexes();
+    const received = await store.getMessages(ACCOUNT, QUEUES[0], new Date(Date.now() + 30000), "pr", 32);
+    assert.equal(received.length, 32);
+    const after = indexes();
+    const collection = store.db.getCollection(store.MESSAGES_COLLECTION);
+    for (const [name, index] of Object.entries(collection.binaryIndices)) {
+      assert.deepEqual([...index.values].sort((a, b) => a - b), collection.data.map((_, i) => i), `${name} indexes every message once`);
+      const keys = index.values.map(position => collection.data[position][name]);
+      assert.ok(keys.every((key, i) => i === 0 || !(key < keys[i - 1])), `${name} stays in order`);
+    }
+    return Object.keys(before).filter(name => before[name] !== after[name]);
+  };
+  assert.deepEqual(await rebuilt(Store), ["accountName", "queueName", "messageId", "visibleTime"],
+    "the package's store re-sorts every index on every receive that takes a message (what the patch is for)");
+  assert.deepEqual(await rebuilt(PatchedStore), []);
+});
+
 test("polls over 10,000 delayed timer messages stay cheap", async () => {
   const delayed = Array.from({ length: 10000 }, (_, i) => message(i, { visibleInMs: WEEK, expiresInMs: WEEK }));
   const patched = await open(PatchedStore, delayed);
