@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs and starts the local services that are not already
-# running, builds with warnings as errors, checks formatting, runs the Cosmos stand-in's own unit tests
+# running, builds with warnings as errors (formatting included: see Directory.Build.props), runs the emulators' own unit tests
 # and every .NET test project, then stops the services it started (data stays under .local/data).
 #   ./eng/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Storage]
 set -euo pipefail
@@ -26,23 +26,30 @@ phase() {
 command -v dotnet >/dev/null || die "the .NET SDK is required (see README: prerequisites)"
 command -v node >/dev/null || die "Node.js 20+ is required (see README: prerequisites)"
 
-for svc in azurite cosmos servicebus; do
-  if ! "$ROOT/eng/services.sh" status "$svc" >/dev/null 2>&1; then
-    started+=("$svc")
-    "$ROOT/eng/services.sh" start "$svc"
+start_service() {
+  if ! "$ROOT/eng/services.sh" status "$1" >/dev/null 2>&1; then
+    started+=("$1")
+    "$ROOT/eng/services.sh" start "$1"
   fi
-done
-phase "services (install + start)"
+}
 
-"$ROOT/eng/chromium.sh"
-phase "chromium for the browser tests (install when missing)"
+# The solution builds while Azurite and the Cosmos stand-in install and start (npm ci waits on the network, the build
+# on the CPU) and Chromium is looked for. The Service Bus emulator starts after the build: it is published from a
+# project of the solution, which must not be built twice at once.
+mkdir -p "$LOCAL_DIR/logs"
+build_log="$LOCAL_DIR/logs/build.log"
+dotnet build EcosystemFlows.sln -c Release -warnaserror -nologo -v quiet >"$build_log" 2>&1 &
+build=$!
+start_service azurite || { kill "$build" 2>/dev/null; exit 1; }
+start_service cosmos || { kill "$build" 2>/dev/null; exit 1; }
+"$ROOT/eng/chromium.sh" || { kill "$build" 2>/dev/null; exit 1; }
+phase "azurite, cosmos stand-in and chromium (install when missing + start), beside the build"
+wait "$build" || { cat "$build_log" >&2; die "the build failed (warnings are errors); see above"; }
+cat "$build_log"
+phase "build (the rest of it)"
 
-dotnet build EcosystemFlows.sln -c Release -warnaserror -nologo -v quiet
-phase "build"
-
-dotnet format EcosystemFlows.sln --verify-no-changes --no-restore -v quiet \
-  || die "code is not formatted: run 'dotnet format EcosystemFlows.sln' and commit the result"
-phase "format check"
+start_service servicebus
+phase "service bus emulator (build + start)"
 
 "$ROOT/eng/bicep.sh"
 phase "bicep build + lint"
