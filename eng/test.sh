@@ -8,8 +8,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$ROOT"
 
 started=()
+build=""
 stop_started() {
   local rc=$?
+  if [ -n "$build" ]; then
+    kill "$build" 2>/dev/null || true
+    wait "$build" 2>/dev/null || true
+  fi
   for svc in "${started[@]}"; do
     "$ROOT/eng/services.sh" stop "$svc" || true
   done
@@ -40,12 +45,15 @@ mkdir -p "$LOCAL_DIR/logs"
 build_log="$LOCAL_DIR/logs/build.log"
 dotnet build EcosystemFlows.sln -c Release -warnaserror -nologo -v quiet >"$build_log" 2>&1 &
 build=$!
-start_service azurite || { kill "$build" 2>/dev/null; exit 1; }
-start_service cosmos || { kill "$build" 2>/dev/null; exit 1; }
-"$ROOT/eng/chromium.sh" || { kill "$build" 2>/dev/null; exit 1; }
+start_service azurite
+start_service cosmos
+"$ROOT/eng/chromium.sh"
 phase "azurite, cosmos stand-in and chromium (install when missing + start), beside the build"
-wait "$build" || { cat "$build_log" >&2; die "the build failed (warnings are errors); see above"; }
+built=0
+wait "$build" || built=$?
+build=""
 cat "$build_log"
+[ "$built" = 0 ] || die "the build failed (warnings are errors); see above"
 phase "build (the rest of it)"
 
 start_service servicebus

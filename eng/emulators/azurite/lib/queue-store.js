@@ -12,15 +12,28 @@
 // and LokiJS updates any array by switching its adaptive indexes off and re-sorting all four afterwards, so every
 // receive that found a message re-sorted every message of every queue. The messages collection's update() now
 // updates an array's documents one by one, each through the adaptive indexes: the same documents, the same indexes.
+// That is sound because getMessages() changes only fields no index covers (timeNextVisible, popReceipt, dequeueCount):
+// while one document's slot is moved, the others' slots are still in order. The patch checks both facts at start.
 const path = require("path");
 
 const STORE_MODULE = path.join(__dirname, "..", "..", "node_modules", "azurite", "dist", "src", "queue", "persistence", "LokiQueueMetadataStore.js");
 
-/** Replaces clearExpiredMessages on the store's prototype; throws when the pinned package's method is missing. */
+// What getMessages() of 3.35.0 changes on the messages it takes before it passes them to update() at once.
+const RECEIVE_CHANGES = ["timeNextVisible", "popReceipt", "dequeueCount"];
+
+/**
+ * Replaces clearExpiredMessages on the store's prototype and makes init() switch the messages collection to
+ * one-by-one updates; throws when the pinned package's methods are not the ones expected.
+ */
 function patchQueueStore(Store = require(STORE_MODULE).default) {
   const original = Store.prototype.clearExpiredMessages;
   if (typeof original !== "function" || !/coll\.remove\(docs\)/.test(original.toString())) {
     throw new Error("azurite's LokiQueueMetadataStore.clearExpiredMessages is not the 3.35.0 one this patch was written for");
+  }
+  const receive = typeof Store.prototype.getMessages === "function" ? Store.prototype.getMessages.toString() : "";
+  const changed = [...receive.matchAll(/doc\.(\w+) =/g)].map(m => m[1]);
+  if (!/coll\.update\(docs\)/.test(receive) || changed.some(field => !RECEIVE_CHANGES.includes(field))) {
+    throw new Error("azurite's LokiQueueMetadataStore.getMessages is not the 3.35.0 one this patch was written for");
   }
   Store.prototype.clearExpiredMessages = async function clearExpiredMessages(account, queue, context) {
     this.checkQueueExist(account, queue, context);
@@ -36,7 +49,12 @@ function patchQueueStore(Store = require(STORE_MODULE).default) {
   const init = Store.prototype.init;
   Store.prototype.init = async function initWithOneByOneUpdates(...args) {
     await init.apply(this, args);
-    updateArraysOneByOne(this.db.getCollection(this.MESSAGES_COLLECTION));
+    const messages = this.db.getCollection(this.MESSAGES_COLLECTION);
+    const indexed = RECEIVE_CHANGES.filter(field => field in messages.binaryIndices);
+    if (indexed.length > 0) {
+      throw new Error(`azurite's messages collection indexes ${indexed.join(", ")}, which receives change: one-by-one updates would misplace them`);
+    }
+    updateArraysOneByOne(messages);
   };
   return Store;
 }

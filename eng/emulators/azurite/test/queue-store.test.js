@@ -104,7 +104,17 @@ test("polls over 10,000 delayed timer messages stay cheap", async () => {
   assert.ok(ms < 3000, `200 polls took ${ms.toFixed(0)} ms`);
 });
 
-test("refuses a store whose method is not the one the patch was written for", () => {
+test("refuses a store whose methods are not the ones the patch was written for", () => {
   class Other { async clearExpiredMessages() { return undefined; } }
-  assert.throws(() => patchQueueStore(Other), /not the 3.35.0 one/);
+  assert.throws(() => patchQueueStore(Other), /clearExpiredMessages is not the 3.35.0 one/);
+  class OtherReceive extends Store {
+    async getMessages(account, queue) {
+      const coll = this.db.getCollection(this.MESSAGES_COLLECTION);
+      const docs = coll.find({ queueName: queue, accountName: account });
+      for (const doc of docs) doc.queueName = "moved";
+      coll.update(docs);
+      return docs;
+    }
+  }
+  assert.throws(() => patchQueueStore(OtherReceive), /getMessages is not the 3.35.0 one/);
 });

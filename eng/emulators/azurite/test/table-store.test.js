@@ -80,9 +80,9 @@ test("finds the partition key only where every match must have it", () => {
   assert.equal(pinnedPartitionKey("'a' eq PartitionKey"), "a");
   assert.equal(pinnedPartitionKey("PartitionKey eq 'a' and (RowKey eq 'sentinel' or ExecutionId eq 'x')"), "a");
   assert.equal(pinnedPartitionKey("(Sequence ge 2) and (PartitionKey eq 'it''s')"), "it's");
-  for (const open of ["PartitionKey eq 'a' or RowKey eq 'b'", "not (PartitionKey eq 'a')", "PartitionKey ge 'a'",
+  for (const unpinned of ["PartitionKey eq 'a' or RowKey eq 'b'", "not (PartitionKey eq 'a')", "PartitionKey ge 'a'",
     "partitionkey eq 'a'", "PartitionKey eq 1", "RowKey eq 'a'", "", undefined, "PartitionKey eq"]) {
-    assert.equal(pinnedPartitionKey(open), undefined, String(open));
+    assert.equal(pinnedPartitionKey(unpinned), undefined, String(unpinned));
   }
 });
 
