@@ -36,6 +36,14 @@ phase() {
 command -v dotnet >/dev/null || die "the .NET SDK is required (see README: prerequisites)"
 command -v node >/dev/null || die "Node.js 20+ is required (see README: prerequisites)"
 
+# Waits for a job started in the background with its output in a log, prints the log, and stops the run if it failed.
+finish_background() {  # pid log what-failed
+  local rc=0
+  wait "$1" || rc=$?
+  cat "$2"
+  [ "$rc" = 0 ] || die "$3; see above"
+}
+
 start_service() {
   if ! "$ROOT/eng/services.sh" status "$1" >/dev/null 2>&1; then
     started+=("$1")
@@ -54,11 +62,8 @@ start_service azurite
 start_service cosmos
 "$ROOT/eng/chromium.sh"
 phase "azurite, cosmos stand-in and chromium (install when missing + start), beside the build"
-built=0
-wait "$build" || built=$?
+finish_background "$build" "$build_log" "the build failed (warnings are errors)"
 build=""
-cat "$build_log"
-[ "$built" = 0 ] || die "the build failed (warnings are errors); see above"
 phase "build (the rest of it)"
 
 start_service servicebus
@@ -90,11 +95,8 @@ smoke=$!
 dotnet test EcosystemFlows.sln -c Release --no-build -nologo --filter "FullyQualifiedName!~EcosystemFlows.Web.Tests" \
   --results-directory "$results" --logger "trx" --logger "console;verbosity=minimal" "$@"
 phase ".NET tests (the fault smoke beside them)"
-smoked=0
-wait "$smoke" || smoked=$?
+finish_background "$smoke" "$smoke_log" "the fault suite's smoke profile failed"
 smoke=""
-cat "$smoke_log"
-[ "$smoked" = 0 ] || die "the fault suite's smoke profile failed; see above"
 phase "fault suite (smoke), after the .NET tests"
 
 dotnet test tests/EcosystemFlows.Web.Tests -c Release --no-build -nologo \
