@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
 using EcosystemFlows.Azure.ServiceBus.Events;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Partners;
@@ -377,6 +379,9 @@ public sealed class JointOfferingTests : IAsyncLifetime
 
         return await DurableTaskTestHost.StartAsync(r => r.AddJointOffering(), new DurableTaskTestHostOptions
         {
+            // Left unset, the host takes a random port in 30000-40000 without checking it: inside Linux's ephemeral
+            // range, where another process's outgoing connection may hold it (a CI run failed on exactly that).
+            Port = FreeLoopbackPort(),
             ConfigureServices = services =>
             {
                 services.AddSingleton<DataConverter>(WorkflowJson.Converter);
@@ -389,6 +394,14 @@ public sealed class JointOfferingTests : IAsyncLifetime
                 services.AddSingleton<IEventPublisher>(ports);
             },
         });
+    }
+
+    /// <summary>A loopback port no socket holds now: the one the system gives a listener on port 0.</summary>
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)listener.LocalEndPoint!).Port;
     }
 
     /// <summary>Starts the offering and waits until its round asks for sign-offs (or it has ended).</summary>
