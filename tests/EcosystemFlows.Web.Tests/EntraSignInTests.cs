@@ -28,9 +28,7 @@ public sealed class EntraWebApp : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        var settings = AppProcess.LocalServiceSettings();
-        settings["Cosmos__DatabaseName"] = $"entra{run}";
-        settings["extensions__durableTask__hubName"] = $"entra{run}";
+        var settings = AppProcess.IsolatedSettings($"entra{run}");
         settings["ASPNETCORE_ENVIRONMENT"] = "Development";
         settings["WebApp__ClientId"] = ClientId;
         settings["WebApp__Authority"] = Authority;

@@ -35,9 +35,7 @@ public sealed class WebAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var settings = AppProcess.LocalServiceSettings();
-        settings["Cosmos__DatabaseName"] = $"web{_run}";
-        settings["extensions__durableTask__hubName"] = $"web{_run}";
+        var settings = AppProcess.IsolatedSettings($"web{_run}");
         settings["ASPNETCORE_ENVIRONMENT"] = "Development";
         settings["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         _app = AppProcess.Start(settings);

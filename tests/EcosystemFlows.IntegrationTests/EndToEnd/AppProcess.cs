@@ -51,6 +51,18 @@ internal sealed class AppProcess : IAsyncDisposable
         ["Auth__DevelopmentSigningKey"] = Convert.ToBase64String("end-to-end-tests-only-signing-key!"u8),
     };
 
+    /// <summary>
+    /// <see cref="LocalServiceSettings"/> with a Cosmos database and a task hub of the caller's own, both named
+    /// <paramref name="name"/> (a prefix and a run id), so no two tests or runs share workflow state.
+    /// </summary>
+    public static Dictionary<string, string> IsolatedSettings(string name)
+    {
+        var settings = LocalServiceSettings();
+        settings["Cosmos__DatabaseName"] = name;
+        settings["extensions__durableTask__hubName"] = name;
+        return settings;
+    }
+
     public static AppProcess Start(IReadOnlyDictionary<string, string> settings)
     {
         var port = FreePort();

@@ -24,9 +24,7 @@ public sealed class CrashRecoveryEndToEndTests
     {
         // Arrange: one app process, same worker id across restarts (as a restarted instance keeps its name).
         var run = Guid.NewGuid().ToString("N")[..8];
-        var settings = AppProcess.LocalServiceSettings();
-        settings["Cosmos__DatabaseName"] = $"crash{run}";
-        settings["extensions__durableTask__hubName"] = $"crash{run}";
+        var settings = AppProcess.IsolatedSettings($"crash{run}");
         settings["extensions__durableTask__workerId"] = $"crash{run}";
         settings["extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:00:05";
         settings["extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:05";

@@ -23,9 +23,7 @@ public sealed class JointOfferingEndToEndTests
     public async Task Offerings_LaunchedAndRejected_OverHttpAndServiceBus_PublishTheirEvents()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        var settings = AppProcess.LocalServiceSettings();
-        settings["Cosmos__DatabaseName"] = $"e2e{run}";
-        settings["extensions__durableTask__hubName"] = $"e2e{run}";
+        var settings = AppProcess.IsolatedSettings($"e2e{run}");
         settings["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         await using var app = AppProcess.Start(settings);
         using var anonymous = await app.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));

@@ -27,9 +27,7 @@ public sealed class TracingEndToEndTests
     {
         // Arrange: the app on the local services, and a subscription of the events topic this test alone reads (Config.json).
         var run = Guid.NewGuid().ToString("N")[..8];
-        var settings = AppProcess.LocalServiceSettings();
-        settings["Cosmos__DatabaseName"] = $"e2etrace{run}";
-        settings["extensions__durableTask__hubName"] = $"e2etrace{run}";
+        var settings = AppProcess.IsolatedSettings($"e2etrace{run}");
         settings["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         await using var client = ServiceBusTestBroker.Client();
         await using var events = client.CreateReceiver("offering-events", "e2e-tracing");

@@ -76,9 +76,7 @@ public sealed class ReplayTests
     public async Task Record_OfferingsInEveryState_HistoriesReplay()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        var settings = AppProcess.LocalServiceSettings();
-        settings["Cosmos__DatabaseName"] = $"replay{run}";
-        settings["extensions__durableTask__hubName"] = $"replay{run}";
+        var settings = AppProcess.IsolatedSettings($"replay{run}");
         await using var app = AppProcess.Start(settings);
         using var _ = await app.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));
         var auth = new AuthOptions { Audience = settings["Auth__Audience"], DevelopmentSigningKey = settings["Auth__DevelopmentSigningKey"] };
