@@ -44,11 +44,30 @@ public sealed class DurabilityTests
             }
         });
 
-        await Task.Delay(700);
+        // Kill while sends flow, and stop once they flow again: waits on acknowledgements, not on fixed delays, which
+        // a loaded machine outran (a CI run had no send acknowledged within 700 ms).
+        async Task AcknowledgedAsync(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Acknowledged() < count && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        int Acknowledged()
+        {
+            lock (acknowledged)
+            {
+                return acknowledged.Count;
+            }
+        }
+
+        await AcknowledgedAsync(15);
         emulator.Kill();
         await Task.Delay(300);
         await emulator.RestartAsync();
-        await Task.Delay(700);
+        await AcknowledgedAsync(Acknowledged() + 15);
         await stop.CancelAsync();
         await sending;
 
