@@ -27,9 +27,9 @@ internal sealed class Services(string root)
 
     /// <summary>
     /// SIGKILLs <paramref name="service"/> (cosmos or servicebus), or stops Azurite with SIGTERM, waits
-    /// <paramref name="downFor"/>, starts it again. Azurite keeps its queue and blob metadata in memory and saves
-    /// it every 5 s (LokiJS autosave), so a SIGKILL loses writes it already acknowledged, which Azure Storage never
-    /// does: SIGTERM saves them before it exits and still drops every connection at once.
+    /// <paramref name="downFor"/>, starts it again. Azurite keeps its metadata in memory and saves what changed
+    /// every second (eng/emulators/azurite/lib/journal.js), so a SIGKILL loses writes it already acknowledged, which
+    /// Azure Storage never does: SIGTERM saves them before it exits and still drops every connection at once.
     /// </summary>
     public async Task KillAndRestartAsync(string service, TimeSpan downFor, CancellationToken cancellationToken)
     {

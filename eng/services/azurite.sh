@@ -2,8 +2,9 @@
 # Azurite (Azure Storage emulator: Blob 10000, Queue 10001, Table 10002), data on disk. The ports can be
 # moved with ECOFLOWS_AZURITE_BLOB_PORT / _QUEUE_PORT / _TABLE_PORT (an isolated second instance, as the
 # fault suite starts).
-# Started through eng/emulators/azurite/server.js: Azurite with its queue store's index rebuilds and its table store's
-# whole-table scans fixed (each took a core as the fault suite's task hub grew; see eng/emulators/azurite/README.md).
+# Started through eng/emulators/azurite/server.js: Azurite with its queue store's index rebuilds, its table store's
+# whole-table scans and its whole-file saves every 5 s replaced (each took a core as the fault suite's task hub grew;
+# see eng/emulators/azurite/README.md).
 # --skipApiVersionCheck: the SDKs send a newer API version than Azurite accepts (every call 400s otherwise).
 # --disableTelemetry: nothing may leave this machine. --silent: no access log (a line per request cost 7% of its CPU
 # under the fault suite, and 55 MB per CI-profile run). On-disk --location: the in-memory mode stalls for
