@@ -172,15 +172,23 @@ class Replay {
     this.object = object;
     this.documents = new Map(); // collection name -> Map($loki -> document)
     this.touched = new Set();
+    // Collections changed that neither the snapshot nor the journal created. Legitimate only when the journal drops
+    // them later: a kill between a compaction's rename and its truncation leaves the old journal over the new snapshot.
+    this.orphans = new Set();
   }
 
   apply(record) {
     for (const name of record.drops) {
       this.object.collections = this.object.collections.filter(collection => collection.name !== name);
       this.documents.delete(name);
+      this.orphans.delete(name);
     }
     for (const change of record.collections) {
       const documents = this.collection(change);
+      if (documents === undefined) {
+        this.orphans.add(change.name);
+        continue;
+      }
       change.deletes.forEach(id => documents.delete(id));
       change.upserts.forEach(document => documents.set(document.$loki, document));
       this.object.collections.find(collection => collection.name === change.name).maxId = change.maxId;
@@ -188,6 +196,7 @@ class Replay {
     }
   }
 
+  /** The documents of the collection a change is for, by id; undefined when there is no such collection. */
   collection(change) {
     if (change.settings !== undefined) {
       const { indices, ...settings } = change.settings;
@@ -195,11 +204,12 @@ class Replay {
       this.object.collections = this.object.collections.filter(collection => collection.name !== change.name);
       this.object.collections.push({ ...settings, name: change.name, data: [], maxId: 0, binaryIndices });
       this.documents.set(change.name, new Map());
+      this.orphans.delete(change.name);
     }
     if (!this.documents.has(change.name)) {
       const collection = this.object.collections.find(candidate => candidate.name === change.name);
       if (collection === undefined) {
-        throw new Error(`journal changes collection ${change.name}, which neither the snapshot nor the journal created`);
+        return undefined;
       }
       this.documents.set(change.name, new Map(collection.data.map(document => [document.$loki, document])));
     }
@@ -207,6 +217,9 @@ class Replay {
   }
 
   finish() {
+    if (this.orphans.size > 0) {
+      throw new Error(`the journal changes collections that neither the snapshot nor the journal created: ${[...this.orphans].join(", ")}`);
+    }
     for (const [name, documents] of this.documents) {
       const collection = this.object.collections.find(candidate => candidate.name === name);
       collection.data = [...documents.values()].sort((a, b) => a.$loki - b.$loki);

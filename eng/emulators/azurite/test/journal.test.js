@@ -169,6 +169,28 @@ test("when the journal outgrows the snapshot, a save writes a new snapshot and e
   assert.deepEqual(contents(await open(file)), contents(db));
 });
 
+test("a kill between a compaction's new snapshot and its emptied journal replays the old journal harmlessly", async () => {
+  const file = temporaryFile("window.json");
+  const db = await open(file);
+  db.addCollection("kept", { indices: ["a"] }).insert([{ a: 1 }, { a: 2 }]);
+  db.addCollection("gone").insert({ a: 1 });
+  await save(db); // the first save: a snapshot holding both
+  db.getCollection("kept").insert({ a: 3 });
+  db.getCollection("gone").insert({ a: 2 });
+  await save(db);
+  db.removeCollection("gone");
+  db.addCollection("recreated").insert({ b: 1 });
+  await save(db);
+  const journal = fs.readFileSync(journalPath(file));
+  db.persistenceAdapter.compact(file);
+  fs.writeFileSync(journalPath(file), journal); // as if the kill came before the truncation
+
+  assert.deepEqual(contents(await open(file)), contents(db));
+
+  fs.writeFileSync(journalPath(file), journal.subarray(0, journal.indexOf("\n") + 1)); // the drop of "gone" cut off
+  await assert.rejects(open(file), /changes collections that neither the snapshot nor the journal created: gone/);
+});
+
 test("a save costs a small fraction of the whole-file save it replaces on a large table", async () => {
   const file = temporaryFile("large.json");
   const db = await open(file);
