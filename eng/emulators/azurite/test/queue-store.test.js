@@ -1,7 +1,7 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const { patchQueueStore, STORE_MODULE } = require("../lib/queue-store");
+const { patchQueueStore, selectiveFirst, STORE_MODULE } = require("../lib/queue-store");
 
 const Store = require(STORE_MODULE).default;
 class PatchedStore extends Store {}
@@ -102,6 +102,75 @@ test("polls over 10,000 delayed timer messages stay cheap", async () => {
   for (let i = 0; i < 200; i += 1) await patched.getMessages(ACCOUNT, QUEUES[i % 2], new Date(), "pr", 32);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   assert.ok(ms < 3000, `200 polls took ${ms.toFixed(0)} ms`);
+});
+
+test("deletes and updates by message id answer as the package's store does, errors included", async () => {
+  const stores = await Promise.all([Store, PatchedStore].map(StoreClass => open(StoreClass, mixed)));
+  const outcome = async run => {
+    try {
+      await run();
+      return "ok";
+    } catch (error) {
+      return error.storageErrorCode ?? error.message;
+    }
+  };
+  const steps = [
+    store => store.deleteMessage(ACCOUNT, QUEUES[1], "m1", "initial"),
+    store => store.deleteMessage(ACCOUNT, QUEUES[1], "m3", "wrong"),
+    store => store.deleteMessage(ACCOUNT, QUEUES[0], "m3", "initial"), // m3 is in the other queue
+    store => store.deleteMessage(ACCOUNT, QUEUES[1], "m1", "initial"), // already deleted
+    store => store.updateMessage({ accountName: ACCOUNT, queueName: QUEUES[0], messageId: "m2", popReceipt: "next", timeNextVisible: new Date(0) }, "initial"),
+    store => store.updateMessage({ accountName: ACCOUNT, queueName: QUEUES[0], messageId: "m4", popReceipt: "next", timeNextVisible: new Date(0) }, "wrong"),
+  ];
+  for (const [i, step] of steps.entries()) {
+    const [expected, actual] = [await outcome(() => step(stores[0])), await outcome(() => step(stores[1]))];
+    assert.equal(actual, expected, `step ${i}`);
+  }
+  for (const queue of QUEUES) {
+    const received = await Promise.all(stores.map(s => s.getMessages(ACCOUNT, queue, new Date(Date.now() + 30000), "pr", 32)));
+    assert.deepEqual(received[1].map(m => m.messageId), received[0].map(m => m.messageId));
+  }
+});
+
+test("message queries start on the message id, else on the queue; other queries stay as written", () => {
+  assert.deepEqual(Object.keys(selectiveFirst({ accountName: "a", queueName: "q", messageId: "m" })), ["messageId", "accountName", "queueName"]);
+  assert.deepEqual(Object.keys(selectiveFirst({ accountName: "a", queueName: "q", timeNextVisible: { $lte: 1 } })), ["queueName", "accountName", "timeNextVisible"]);
+  const unchanged = [{ $loki: { $gt: 5 } }, { queueName: "q", accountName: "a" }, { accountName: "a" }, "getAll", undefined];
+  for (const query of unchanged) {
+    assert.equal(selectiveFirst(query), query);
+  }
+});
+
+test("deleting messages by id among 10,000 timers costs a small fraction of a scan from accountName", async () => {
+  const delayed = Array.from({ length: 10000 }, (_, i) => message(i, { visibleInMs: WEEK, expiresInMs: WEEK }));
+  const cost = async startOnIndex => {
+    const store = await open(PatchedStore, delayed);
+    if (!startOnIndex) {
+      delete store.db.getCollection(store.MESSAGES_COLLECTION).chain; // back to LokiJS's own: queries as written
+    }
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 300; i += 1) await store.deleteMessage(ACCOUNT, QUEUES[i % 2], `m${i}`, "initial");
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const [asWritten, onIndex] = [await cost(false), await cost(true)];
+  assert.ok(onIndex <= asWritten / 3, `300 deletes: ${onIndex.toFixed(0)} ms starting on the index, ${asWritten.toFixed(0)} ms as written`);
+});
+
+test("messages expire when due, also after the queue's earliest expiry was noted and a sooner one arrived", async () => {
+  const store = await open(PatchedStore, [message(0, { visibleInMs: WEEK, expiresInMs: WEEK })]);
+  const count = () => store.getMessagesCount(ACCOUNT, QUEUES[0]);
+  await store.getMessages(ACCOUNT, QUEUES[0], new Date(), "pr", 32); // notes the week-away expiry
+  await store.insertMessage(message(2, { visibleInMs: WEEK, expiresInMs: 150 }));
+  await store.insertMessage(message(4, { visibleInMs: -1000, expiresInMs: 300 }));
+  await store.peekMessages(ACCOUNT, QUEUES[0], 32);
+  assert.equal(await count(), 3);
+  await new Promise(resolve => setTimeout(resolve, 200));
+  await store.peekMessages(ACCOUNT, QUEUES[0], 32);
+  assert.equal(await count(), 2, "the sooner message expired although the queue's noted expiry was a week away");
+  await new Promise(resolve => setTimeout(resolve, 150));
+  assert.deepEqual(await store.getMessages(ACCOUNT, QUEUES[0], new Date(Date.now() + 30000), "pr", 32), [],
+    "an expired message is never received");
+  assert.equal(await count(), 1);
 });
 
 test("refuses a store whose methods are not the ones the patch was written for", () => {
