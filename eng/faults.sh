@@ -28,8 +28,9 @@ profile=(--mode ci --offerings 1000 --baseline 100 --app-kills 20 --concurrency 
 case "${1:-}" in
   --large)
     shift
-    # 60 s queue visibility: with the suite's 15 s, Azurite's autosave stalls over a large table let held task-hub
-    # messages reappear mid-step, and the provider looped on stale pop receipts (README: the large runs).
+    # 60 s queue visibility, as host.json has it: with the suite's 15 s, Azurite's stalls under a large table (its
+    # whole-file saves then) let held task-hub messages reappear mid-step and the provider looped on stale pop receipts
+    # (README: the large runs). The recorded large run used 60 s.
     profile=(--mode large --offerings 2000 --baseline 200 --app-kills 40 --concurrency 64 --stage-bound-s 600 --stuck-bound-s 120 --visibility-s 60)
     ;;
   --smoke)
