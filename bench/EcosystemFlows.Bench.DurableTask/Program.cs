@@ -17,7 +17,7 @@ using Microsoft.DurableTask.Client;
 // in the same run, so the ratios are like for like.
 // Usage: EcosystemFlows.Bench.DurableTask [--quick] [--record] [--out FILE] [--commit SHA] [--idle-seconds 60]
 //        [--wakeups 2] [--idle-instances 10000] [--floor-steps 300] [--sequential 100] [--fanout 1000] [--events 300]
-//        [--hello5 50] [--pings 30] [--host-json host.json] [--azurite-pid PID] [--candidate "key=value;..."]
+//        [--hello5 200] [--pings 30] [--host-json host.json] [--azurite-pid PID] [--candidate "key=value;..."]
 // Results go to $ECOFLOWS_LOCAL_DIR/bench/durable.json (.local/bench/durable.json) unless --record is given, which
 // writes bench/results/durable.json, the committed figures. --out names any other file.
 var arguments = Arguments.Parse(args);
@@ -37,7 +37,7 @@ var bench = new Settings(
     Sequential: arguments.Int("sequential", quick ? 30 : 100),
     FanOut: arguments.Int("fanout", quick ? 200 : 1000),
     Events: arguments.Int("events", quick ? 100 : 300),
-    Hello5: arguments.Int("hello5", quick ? 20 : 50),
+    Hello5: arguments.Int("hello5", quick ? 20 : 200),
     Pings: arguments.Int("pings", quick ? 15 : 30));
 var hostJsonPath = arguments.Text("host-json", Path.Combine(root, "host.json"));
 var storage = Environment.GetEnvironmentVariable("Storage__ConnectionString") is { Length: > 0 } configured
