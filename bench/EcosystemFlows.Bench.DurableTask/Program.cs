@@ -16,7 +16,7 @@ using Microsoft.DurableTask.Client;
 // host.json's (extensions:durableTask), each on a fresh task hub of this run, next to the raw storage floor measured
 // in the same run, so the ratios are like for like.
 // Usage: EcosystemFlows.Bench.DurableTask [--quick] [--record] [--out FILE] [--commit SHA] [--idle-seconds 60]
-//        [--wakeups 2] [--idle-instances 10000] [--floor-steps 300] [--sequential 100] [--fanout 1000] [--events 300]
+//        [--wakeups 2] [--idle-instances 10000] [--floor-steps 1000] [--sequential 300] [--fanout 1000] [--events 300]
 //        [--hello5 200] [--pings 30] [--host-json host.json] [--azurite-pid PID] [--candidate "key=value;..."]
 // Results go to $ECOFLOWS_LOCAL_DIR/bench/durable.json (.local/bench/durable.json) unless --record is given, which
 // writes bench/results/durable.json, the committed figures. --out names any other file.
@@ -33,8 +33,8 @@ var bench = new Settings(
     IdleSeconds: arguments.Int("idle-seconds", quick ? 5 : 60),
     Wakeups: arguments.Int("wakeups", 2),
     IdleInstances: arguments.Int("idle-instances", quick ? 200 : 10_000),
-    FloorSteps: arguments.Int("floor-steps", quick ? 100 : 300),
-    Sequential: arguments.Int("sequential", quick ? 30 : 100),
+    FloorSteps: arguments.Int("floor-steps", quick ? 100 : 1000),
+    Sequential: arguments.Int("sequential", quick ? 30 : 300),
     FanOut: arguments.Int("fanout", quick ? 200 : 1000),
     Events: arguments.Int("events", quick ? 100 : 300),
     Hello5: arguments.Int("hello5", quick ? 20 : 200),
