@@ -1,12 +1,12 @@
 "use strict";
 // Azurite keeps each store (blob, queue, table, extents) in a LokiJS database that autosaves every 5 s by serializing
 // the whole database into one JSON file. A task hub's history table makes that file large (121 MB in the fault suite's
-// large profile), and each save then blocked Azurite's one thread for about a second, every 5 s, under load and at
-// rest alike (a lease renewal dirties the table store). Here, a database Azurite opens on disk with autosave gets
-// LokiJS's incremental adapter mode instead: LokiJS records the ids of the documents each collection changed, and a
-// save appends only those documents (or their deletion) as one JSON line to `<file>.journal`. Loading reads the last
-// full snapshot (`<file>`, the format LokiJS and Azurite always wrote) and replays the journal over it. When the
-// journal outgrows the snapshot (and 64 MiB), a save writes a new snapshot and empties the journal.
+// large profile), and each save then blocked Azurite's one thread for about a second, every 5 s, under load and at rest
+// alike (any single write makes the next autosave rewrite its whole store). Here, a database Azurite opens on disk with
+// autosave gets LokiJS's incremental adapter mode instead: LokiJS records the ids of the documents each collection
+// changed, and a save appends only those documents (or their deletion) as one JSON line to `<file>.journal`. Loading
+// reads the last full snapshot (`<file>`, the format LokiJS and Azurite always wrote) and replays the journal over it.
+// When the journal outgrows the snapshot (and 64 MiB), a save writes a new snapshot and empties the journal.
 // Saves run every second instead of every 5 s, so a killed Azurite loses at most a second of what it acknowledged.
 // (Not less: LokiJS hands an incremental adapter a shallow copy of the database, 12-16 ms at 150,000 documents.)
 const fs = require("fs");
@@ -88,7 +88,8 @@ class JournalAdapter {
     const object = snapshot === undefined ? { name: dbname, databaseVersion: 1.5, collections: [] } : JSON.parse(snapshot);
     const journal = journalPath(dbname);
     const text = readIfPresent(journal) ?? "";
-    const end = text.lastIndexOf("\n") + 1; // a line without its newline is a save cut short by a kill: never acknowledged
+    // A line without its newline is a save cut short by a kill: dropped, like every write since the last complete save.
+    const end = text.lastIndexOf("\n") + 1;
     const replay = new Replay(object);
     text.slice(0, end).split("\n").forEach((line, index) => {
       if (line.length > 0) {
