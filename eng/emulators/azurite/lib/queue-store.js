@@ -122,9 +122,9 @@ function trackEarliestExpiries(collection) {
   };
   for (const method of ["insert", "update"]) {
     const original = collection[method];
-    collection[method] = function tracked(doc) {
+    collection[method] = function tracked(doc, ...rest) {
       (Array.isArray(doc) ? doc : [doc]).forEach(note);
-      return original.call(this, doc);
+      return original.call(this, doc, ...rest);
     };
   }
 }

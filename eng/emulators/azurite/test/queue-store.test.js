@@ -159,15 +159,17 @@ test("deleting messages by id among 10,000 timers costs a small fraction of a sc
 test("messages expire when due, also after the queue's earliest expiry was noted and a sooner one arrived", async () => {
   const store = await open(PatchedStore, [message(0, { visibleInMs: WEEK, expiresInMs: WEEK })]);
   const count = () => store.getMessagesCount(ACCOUNT, QUEUES[0]);
+  const until = ms => new Promise(resolve => setTimeout(resolve, Math.max(0, started + ms - Date.now())));
   await store.getMessages(ACCOUNT, QUEUES[0], new Date(), "pr", 32); // notes the week-away expiry
-  await store.insertMessage(message(2, { visibleInMs: WEEK, expiresInMs: 150 }));
-  await store.insertMessage(message(4, { visibleInMs: -1000, expiresInMs: 300 }));
+  const started = Date.now();
+  await store.insertMessage(message(2, { visibleInMs: WEEK, expiresInMs: 500 }));
+  await store.insertMessage(message(4, { visibleInMs: -1000, expiresInMs: 2500 }));
   await store.peekMessages(ACCOUNT, QUEUES[0], 32);
   assert.equal(await count(), 3);
-  await new Promise(resolve => setTimeout(resolve, 200));
+  await until(1000);
   await store.peekMessages(ACCOUNT, QUEUES[0], 32);
   assert.equal(await count(), 2, "the sooner message expired although the queue's noted expiry was a week away");
-  await new Promise(resolve => setTimeout(resolve, 150));
+  await until(2800);
   assert.deepEqual(await store.getMessages(ACCOUNT, QUEUES[0], new Date(Date.now() + 30000), "pr", 32), [],
     "an expired message is never received");
   assert.equal(await count(), 1);
