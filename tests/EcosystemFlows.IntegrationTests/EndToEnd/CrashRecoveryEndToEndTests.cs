@@ -76,10 +76,21 @@ public sealed class CrashRecoveryEndToEndTests
             var launched = await OfferingsApi.WaitForStageAsync(partner, id, third, OfferingStage.Launched);
             Assert.StartsWith("JO-SEC-", launched.SkuCode, StringComparison.Ordinal);
             var audit = (await partner.GetFromJsonAsync<List<AuditEntry>>($"/api/offerings/{id}/audit", Json))!;
-            Assert.Equal(Enumerable.Range(1, audit.Count), audit.Select(a => a.Sequence));
-            Assert.Single(audit, a => a.Action == "sku.created");
-            Assert.Single(audit, a => a.Action == "offering.launched");
-            Assert.Equal(gates[id].Count, audit.Count(a => a.Action == "signoff.recorded"));
+            var trail = string.Join(", ", audit.Select(a => $"{a.Sequence} {a.Action}"));
+            var expected = (SkuCreated: 1, Launched: 1, SignOffs: gates[id].Count, Sequences: string.Join(",", Enumerable.Range(1, audit.Count)));
+            var actual = (
+                SkuCreated: audit.Count(a => a.Action == "sku.created"),
+                Launched: audit.Count(a => a.Action == "offering.launched"),
+                SignOffs: audit.Count(a => a.Action == "signoff.recorded"),
+                Sequences: string.Join(",", audit.Select(a => a.Sequence)));
+            if (actual != expected)
+            {
+                // Once in CI (at b3181cd, under load) an offering shown Launched had no sku.created entry: keep what
+                // the next such failure needs to be explained.
+                using var history = await partner.GetAsync(new Uri($"/webhooks/durabletask/instances/{id}?showHistory=true", UriKind.Relative));
+                Assert.Fail($"offering {id}: expected {expected}, got {actual}; audit trail: {trail}; history ({history.StatusCode}):\n" +
+                    $"{await history.Content.ReadAsStringAsync()}\napp output:\n{third.Output}");
+            }
         }
     }
 }
