@@ -101,7 +101,7 @@ public sealed class JointOfferingTests : IAsyncLifetime
             await _host.Client.RaiseEventAsync(OfferingId, OfferingEvents.SignOff, new SignOffDecision(gate, user, true, null, hash));
         }
 
-        await WaitForAsync(async () => (await StatusAsync()).Stage == OfferingStage.Launched);
+        await WaitForAsync(async () => await ShownAsync() is { Stage: OfferingStage.Launched });
         await SettleAsync();
 
         Assert.Equal(OfferingStage.Launched, (await StatusAsync()).Stage);
@@ -119,7 +119,7 @@ public sealed class JointOfferingTests : IAsyncLifetime
             await _host.Client.RaiseEventAsync(OfferingId, OfferingEvents.SignOff, new SignOffDecision(gate, user, true, null, hash));
         }
 
-        await WaitForAsync(async () => (await StatusAsync()).Stage == OfferingStage.Launched);
+        await WaitForAsync(async () => await ShownAsync() is { Stage: OfferingStage.Launched });
         await SettleAsync();
 
         Assert.Equal(5, _ports.EventTypes(OfferingId).Count(t => t == "signoff.recorded"));
@@ -179,7 +179,7 @@ public sealed class JointOfferingTests : IAsyncLifetime
 
         await WaitForAsync(() => Task.FromResult(_ports.EventTypes(OfferingId).Contains("signoff.reminder")));
         await WaitForAsync(() => Task.FromResult(_ports.EventTypes(OfferingId).Count(t => t == "signoff.reminder") == 2));
-        await WaitForAsync(async () => (await StatusAsync()).Escalated);
+        await WaitForAsync(async () => await ShownAsync() is { Escalated: true });
         var escalated = await StatusAsync();
         var result = (await _host.Client.WaitForInstanceCompletionAsync(OfferingId, true)).ReadOutputAs<JointOfferingResult>()!;
 
@@ -258,7 +258,7 @@ public sealed class JointOfferingTests : IAsyncLifetime
         _ports.FailSupportAssignments = 3;
 
         await ApproveAllAsync(OfferingId);
-        await WaitForAsync(async () => (await StatusAsync()).Stage == OfferingStage.Launched, TimeSpan.FromSeconds(30));
+        await WaitForAsync(async () => await ShownAsync() is { Stage: OfferingStage.Launched }, TimeSpan.FromSeconds(30));
 
         Assert.Equal(OfferingStage.Launched, (await StatusAsync()).Stage);
         Assert.Equal(0, _ports.FailSupportAssignments);
@@ -414,6 +414,10 @@ public sealed class JointOfferingTests : IAsyncLifetime
 
     private async Task<OfferingStatus> StatusAsync(string instanceId = OfferingId) =>
         (await _host.Client.GetInstanceAsync(instanceId, true))!.ReadCustomStatusAs<OfferingStatus>()!;
+
+    /// <summary>The status the orchestration shows, or null before its first episode has published one (a wait may poll that early).</summary>
+    private async Task<OfferingStatus?> ShownAsync() =>
+        (await _host.Client.GetInstanceAsync(OfferingId, true))?.ReadCustomStatusAs<OfferingStatus>();
 
     /// <summary>Raises an event, then waits until the offering's audit trail has recorded it and the workflow is quiet.</summary>
     private async Task RaiseAsync(string instanceId, object payload, string eventName = OfferingEvents.SignOff)
