@@ -103,9 +103,9 @@ class JournalAdapter {
       }
     });
     replay.finish();
-    this.fd = fs.openSync(journal, "a");
-    fs.ftruncateSync(this.fd, Buffer.byteLength(text.slice(0, end)));
     this.journalBytes = Buffer.byteLength(text.slice(0, end));
+    this.fd = fs.openSync(journal, "a");
+    fs.ftruncateSync(this.fd, this.journalBytes);
     return { object, touched: replay.touched };
   }
 
