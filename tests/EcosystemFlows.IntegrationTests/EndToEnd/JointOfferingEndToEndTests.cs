@@ -84,8 +84,9 @@ public sealed class JointOfferingEndToEndTests
 
     /// <summary>
     /// Event types per offering from the e2e subscription, de-duplicated by event id and ordered by the
-    /// offering's sequence number (a topic does not promise arrival order), read until each offering's final
-    /// event (<paramref name="lastEvents"/>) has arrived.
+    /// offering's sequence number, read until each offering's final event (<paramref name="lastEvents"/>) and every
+    /// event before it have arrived: the processor hands messages to concurrent handlers, so the final event can
+    /// be handled before earlier ones (stopping on it alone once lost two events in CI).
     /// </summary>
     private static async Task<Dictionary<string, List<string>>> ReadEventsAsync(global::Azure.Messaging.ServiceBus.ServiceBusClient client, Dictionary<string, string> lastEvents)
     {
@@ -102,7 +103,7 @@ public sealed class JointOfferingEndToEndTests
                     list.Add(
                         cloudEvent.GetProperty("data").GetProperty("sequence").GetInt32(),
                         cloudEvent.GetProperty("type").GetString()!.Replace("com.ecosystemflows.", "", StringComparison.Ordinal));
-                    if (lastEvents.All(last => events[last.Key].ContainsValue(last.Value)))
+                    if (lastEvents.All(last => events[last.Key] is { Count: > 0 } arrived && arrived.ContainsValue(last.Value) && arrived.Keys[^1] == arrived.Count))
                     {
                         enough.TrySetResult();
                     }
