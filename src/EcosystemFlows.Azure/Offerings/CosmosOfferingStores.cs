@@ -177,7 +177,7 @@ public sealed class CosmosOfferingStore(OfferingData data) : IOfferingStore
     {
         var query = new QueryDefinition("SELECT * FROM c WHERE c.docType = @type").WithParameter("@type", "audit");
         var entries = await OfferingData.QueryAllAsync<AuditEntry>(data.Offerings, query, offeringId, cancellationToken).ConfigureAwait(false);
-        return [.. entries.OrderBy(e => e.Sequence)];
+        return [.. entries.OrderBy(e => e.Sequence).ThenBy(e => e.At)];
     }
 
     /// <inheritdoc />

@@ -20,8 +20,8 @@ public interface IPartnerDirectory
 public sealed record Page<T>(IReadOnlyList<T> Items, string? ContinuationToken);
 
 /// <summary>One entry of an offering's audit trail / attribution ledger: who did what, when.</summary>
-/// <param name="EntryId">Stable id (the transition's event id), so a retried write never duplicates an entry.</param>
-/// <param name="Sequence">Order within the offering.</param>
+/// <param name="EntryId">Stable id naming the transition by its cause (also its event id), so a retried write never duplicates an entry and another transition never takes its place.</param>
+/// <param name="Sequence">Order within the offering (the workflow's count of its transitions).</param>
 /// <param name="At">When it happened (orchestration time).</param>
 /// <param name="Actor">User id, partner id or <c>system</c>.</param>
 /// <param name="Action">What happened, e.g. <c>signoff.recorded</c>.</param>

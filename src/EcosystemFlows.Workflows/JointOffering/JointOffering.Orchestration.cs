@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using EcosystemFlows.Domain.Offerings;
 using Microsoft.DurableTask;
 
@@ -29,7 +32,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         var terms = input.Terms;
         journal.Show(OfferingStage.Validating);
         var validation = await context.CallActivityAsync<ValidationOutcome>(nameof(ValidateOfferingActivity), new ValidateOfferingInput(input.OfferingId, terms), DependencyRetry.Options);
-        await journal.RecordAsync("offering.submitted", input.InitiatedBy, $"{terms.Name} submitted with terms {terms.TermsHash}");
+        await journal.RecordAsync("submitted", "offering.submitted", input.InitiatedBy, $"{terms.Name} submitted with terms {terms.TermsHash}");
         if (validation.Errors.Count > 0)
         {
             var reason = string.Join("; ", validation.Errors.Select(e => $"{e.Field}: {e.Message}"));
@@ -43,6 +46,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         {
             var failed = verification.Findings.Count > 0;
             await journal.RecordAsync(
+                $"verified-{verification.PartnerId}",
                 failed ? "partner.verification-failed" : "partner.verified",
                 "system",
                 failed ? string.Join("; ", verification.Findings) : $"{verification.PartnerId} meets the baseline");
@@ -60,7 +64,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         if (conflicts.Count > 0 && validation.ConflictReviewGate is { } review)
         {
             gates = [.. gates, review];
-            await journal.RecordAsync("conflict.detected", "system", $"overlaps with {string.Join(", ", conflicts)}: {review.GateId} gate added");
+            await journal.RecordAsync("conflict", "conflict.detected", "system", $"overlaps with {string.Join(", ", conflicts)}: {review.GateId} gate added");
         }
 
         var round = await SignOffRound.RunAsync(context, journal, gates, validation.SponsorUserId, input.SignOffWindow, acceptCancel: true);
@@ -74,12 +78,12 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
                 return await journal.EndAsync(OfferingStage.Expired, "offering.expired", "system", round.Reason);
         }
 
-        await journal.RecordAsync("offering.approved", "system", $"all {gates.Count} gates signed terms {terms.TermsHash}");
+        await journal.RecordAsync("approved", "offering.approved", "system", $"all {gates.Count} gates signed terms {terms.TermsHash}");
 
         journal.Show(OfferingStage.CreatingSku);
         var sku = await context.CallActivityAsync<string>(nameof(CreateSkuActivity), new CreateSkuInput(input.OfferingId, terms.CatalogId, terms.Category), DependencyRetry.Options);
         journal.SkuCode = sku;
-        await journal.RecordAsync("sku.created", "system", $"{sku} in catalog {terms.CatalogId}");
+        await journal.RecordAsync("sku-created", "sku.created", "system", $"{sku} in catalog {terms.CatalogId}");
         if (CancelRequested(context) is { } afterSku)
         {
             return await CancelLaunchAsync(context, journal, afterSku, supportAssigned: false);
@@ -87,7 +91,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
 
         journal.Show(OfferingStage.AssigningSupport);
         await context.CallActivityAsync(nameof(AssignSupportActivity), new AssignSupportInput(input.OfferingId, terms.SupportPlan), DependencyRetry.Options);
-        await journal.RecordAsync("support.assigned", "system", $"L1 {terms.SupportPlan.L1Owner} → L2 {terms.SupportPlan.L2Owner} → L3 {terms.SupportPlan.L3Owner}");
+        await journal.RecordAsync("support-assigned", "support.assigned", "system", $"L1 {terms.SupportPlan.L1Owner} → L2 {terms.SupportPlan.L2Owner} → L3 {terms.SupportPlan.L3Owner}");
         if (CancelRequested(context) is { } afterSupport)
         {
             return await CancelLaunchAsync(context, journal, afterSupport, supportAssigned: true);
@@ -96,7 +100,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
         journal.Show(OfferingStage.Launching);
         await context.CallActivityAsync(nameof(WriteOfferingSheetActivity), new WriteOfferingSheetInput(input.OfferingId, terms, sku, context.CurrentUtcDateTime), DependencyRetry.Options);
         journal.Show(OfferingStage.Launched);
-        await journal.RecordAsync("offering.launched", "system", $"{terms.Name} launched as {sku}");
+        await journal.RecordAsync("launched", "offering.launched", "system", $"{terms.Name} launched as {sku}");
 
         context.ContinueAsNew(input with { Live = new LiveOffering(terms, sku, journal.Sequence, Amendments: 0, Gates: round.Gates) });
         return new JointOfferingResult(OfferingStage.Launched, sku, null);
@@ -105,6 +109,7 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
     private static async Task<JointOfferingResult> RunLiveAsync(TaskOrchestrationContext context, JointOfferingInput input, LiveOffering live)
     {
         var journal = new OfferingJournal(context, input.OfferingId, input.InitiatingPartnerId, live.Terms, live.Sequence) { SkuCode = live.SkuCode };
+        var amendmentRound = AmendmentRoundOrchestrator.RoundName(live.Amendments + 1);
         journal.Show(OfferingStage.Launched);
 
         using var stop = new CancellationTokenSource();
@@ -141,11 +146,11 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
                 ? string.Join("; ", validation.Errors.Select(e => $"{e.Field}: {e.Message}"))
                 : "an amendment cannot move the offering to another catalog";
             journal.Show(OfferingStage.Launched);
-            await journal.RecordAsync("offering.amendment-rejected", amendment.UserId, reason);
+            await journal.RecordAsync($"{amendmentRound}-rejected", "offering.amendment-rejected", amendment.UserId, reason);
         }
         else
         {
-            var roundId = $"{input.OfferingId}~amendment-{live.Amendments + 1}";
+            var roundId = $"{input.OfferingId}~{amendmentRound}";
             journal.ShowAmendmentRound(roundId, amendment.Terms.TermsHash);
             var round = await context.CallSubOrchestratorAsync<AmendmentRoundResult>(
                 nameof(AmendmentRoundOrchestrator),
@@ -159,12 +164,12 @@ public sealed class JointOfferingOrchestrator : TaskOrchestrator<JointOfferingIn
                 journal.Terms = terms;
                 await context.CallActivityAsync(nameof(WriteOfferingSheetActivity), new WriteOfferingSheetInput(input.OfferingId, terms, live.SkuCode, context.CurrentUtcDateTime), DependencyRetry.Options);
                 journal.Show(OfferingStage.Launched);
-                await journal.RecordAsync("offering.amended", amendment.UserId, $"terms {terms.TermsHash} in force");
+                await journal.RecordAsync($"{amendmentRound}-amended", "offering.amended", amendment.UserId, $"terms {terms.TermsHash} in force");
             }
             else
             {
                 journal.Show(OfferingStage.Launched);
-                await journal.RecordAsync("offering.amendment-rejected", "system", round.Outcome.Reason ?? round.Outcome.Stage.ToString());
+                await journal.RecordAsync($"{amendmentRound}-rejected", "offering.amendment-rejected", "system", round.Outcome.Reason ?? round.Outcome.Stage.ToString());
             }
         }
 
@@ -223,11 +228,15 @@ public sealed class AmendmentRoundOrchestrator : TaskOrchestrator<AmendmentRound
         {
             PendingTerms = input.Proposed,
             SkuCode = input.SkuCode,
+            Round = context.InstanceId[(context.InstanceId.IndexOf('~', StringComparison.Ordinal) + 1)..],
         };
         var round = await SignOffRound.RunAsync(context, journal, input.Gates, input.SponsorUserId, input.SignOffWindow, acceptCancel: false);
         var stage = round.Stage == OfferingStage.AwaitingSignOffs ? OfferingStage.Launched : round.Stage;
         return new AmendmentRoundResult(round with { Stage = stage }, journal.Sequence);
     }
+
+    /// <summary>The name of an offering's <paramref name="number"/>th amendment round: its instance id after <c>{offeringId}~</c>, and its audit entries' prefix.</summary>
+    internal static string RoundName(int number) => string.Create(CultureInfo.InvariantCulture, $"amendment-{number}");
 }
 
 /// <summary>
@@ -255,7 +264,7 @@ internal static class SignOffRound
         journal.ShowRound(states.Values, deadline, escalated);
         foreach (var gate in gates)
         {
-            await journal.RecordAsync("signoff.requested", "system", $"{gate.GateId} requested from {string.Join(", ", gate.Approvers)} by {deadline:O}");
+            await journal.RecordAsync($"{journal.Round}-requested-{gate.GateId}", "signoff.requested", "system", $"{gate.GateId} requested from {string.Join(", ", gate.Approvers)} by {deadline:O}");
         }
 
         while (states.Values.Any(s => s.State == "Pending"))
@@ -293,7 +302,7 @@ internal static class SignOffRound
             var pending = string.Join(", ", states.Values.Where(s => s.State == "Pending").Select(s => s.GateId));
             if (kind != "deadline")
             {
-                await journal.RecordAsync("signoff.reminder", "system", $"{kind} % of the window elapsed; pending: {pending}");
+                await journal.RecordAsync($"{journal.Round}-reminder-{kind}", "signoff.reminder", "system", $"{kind} % of the window elapsed; pending: {pending}");
                 continue;
             }
 
@@ -306,7 +315,7 @@ internal static class SignOffRound
             deadline += window * 0.5;
             milestones.Add((deadline, "deadline"));
             journal.ShowRound(states.Values, deadline, escalated);
-            await journal.RecordAsync("signoff.escalated", "system", $"escalated to {sponsorUserId}; pending: {pending}; extended to {deadline:O}");
+            await journal.RecordAsync($"{journal.Round}-escalated", "signoff.escalated", "system", $"escalated to {sponsorUserId}; pending: {pending}; extended to {deadline:O}");
         }
 
         return new RoundOutcome(OfferingStage.AwaitingSignOffs, null, [.. states.Values]);
@@ -325,7 +334,7 @@ internal static class SignOffRound
             nameof(CloseRoundActivity), new CloseRoundInput(journal.OfferingId, context.InstanceId, undecided), DependencyRetry.Options);
         foreach (var decision in late)
         {
-            await journal.RecordAsync("signoff.ignored", decision.UserId, $"{decision.GateId}: the decision arrived after the round ended ({stage.ToString().ToLowerInvariant()})");
+            await journal.RecordAsync($"{journal.Round}-late-{decision.GateId}", "signoff.ignored", decision.UserId, $"{decision.GateId}: the decision arrived after the round ended ({stage.ToString().ToLowerInvariant()})");
         }
 
         return new RoundOutcome(stage, reason, [.. states.Values]);
@@ -353,7 +362,12 @@ internal static class SignOffRound
             : null;
         if (problem is not null)
         {
-            await journal.RecordAsync("signoff.ignored", signOff.UserId, problem);
+            // A refused decision has no place in the round to name it: its content does, so the same one sent again is one entry.
+            await journal.RecordAsync(
+                $"{journal.Round}-ignored-{OfferingJournal.Digest(signOff.GateId, signOff.UserId, signOff.Approve ? "approve" : "reject", signOff.Comment ?? "", signOff.TermsHash, problem)}",
+                "signoff.ignored",
+                signOff.UserId,
+                problem);
             return null;
         }
 
@@ -371,6 +385,7 @@ internal static class SignOffRound
         }
 
         await journal.RecordAsync(
+            $"{journal.Round}-decided-{signOff.GateId}",
             SignOffRecord.AuditAction,
             signOff.UserId,
             new SignOffRecord(signOff.GateId, signOff.Approve, signOff.Comment).Detail);
@@ -380,8 +395,13 @@ internal static class SignOffRound
 
 /// <summary>
 /// The orchestration's view of the offering: custom status, and every transition recorded through one
-/// activity (audit entry + snapshot + event) with a deterministic sequence, so a replayed or retried step
-/// writes the same entry and publishes the same event id.
+/// activity (audit entry + snapshot + event). An entry's id (and its event's id) names the transition's cause,
+/// unique in the offering's life (<c>approved</c>, <c>round-decided-legal</c>, <c>amendment-2-amended</c>), not
+/// its place: a retried step writes the same entry and publishes the same event id, and so does a step that runs
+/// in an episode the provider never committed. The provider sends an episode's activity messages before it
+/// checkpoints its history; after a crash the episode runs again, possibly on other messages (a sign-off that was
+/// invisible after the crash comes later), so the same place can hold another transition, and an id by place
+/// would drop it as a duplicate (#17). The sequence orders the trail.
 /// </summary>
 internal sealed class OfferingJournal(TaskOrchestrationContext context, string offeringId, string initiatingPartnerId, OfferingTerms terms, int sequence)
 {
@@ -404,6 +424,9 @@ internal sealed class OfferingJournal(TaskOrchestrationContext context, string o
 
     public string LastActor { get; set; } = "system";
 
+    /// <summary>The sign-off round this journal records: <c>round</c> before launch, an amendment's round name after.</summary>
+    public string Round { get; init; } = "round";
+
     public bool IsReplaying => context.IsReplaying;
 
     public void Continue(int sequenceFromRound) => Sequence = sequenceFromRound;
@@ -418,7 +441,12 @@ internal sealed class OfferingJournal(TaskOrchestrationContext context, string o
     public void ShowRound(IEnumerable<GateState> gates, DateTime deadline, bool escalated) =>
         Publish(_status with { Stage = OfferingStage.AwaitingSignOffs, TermsHash = SignOffTerms.TermsHash, Gates = [.. gates], Deadline = deadline, Escalated = escalated });
 
-    public Task RecordAsync(string eventType, string actor, string detail)
+    /// <summary>A short digest naming a cause by its content, for transitions that may repeat with different content.</summary>
+    public static string Digest(params string[] parts) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts))))[..16];
+
+    /// <summary>Records one transition; <paramref name="cause"/> names it uniquely within the offering (ids allow letters, digits, '-', '_', '.').</summary>
+    public Task RecordAsync(string cause, string eventType, string actor, string detail)
     {
         Sequence++;
         var stage = _status.Stage;
@@ -431,7 +459,7 @@ internal sealed class OfferingJournal(TaskOrchestrationContext context, string o
             IsActive: stage is not (OfferingStage.Invalid or OfferingStage.VerificationFailed or OfferingStage.Rejected or OfferingStage.Expired or OfferingStage.Cancelled or OfferingStage.Retired),
             SkuCode,
             eventType,
-            $"{offeringId}-{Sequence:D5}",
+            $"{offeringId}-{cause}",
             Sequence,
             context.CurrentUtcDateTime,
             actor,
@@ -441,7 +469,7 @@ internal sealed class OfferingJournal(TaskOrchestrationContext context, string o
     public async Task<JointOfferingResult> EndAsync(OfferingStage stage, string eventType, string actor, string? reason)
     {
         Publish(_status with { Stage = stage, Reason = reason, SkuCode = SkuCode });
-        await RecordAsync(eventType, actor, reason ?? stage.ToString());
+        await RecordAsync("ended", eventType, actor, reason ?? stage.ToString());
         return new JointOfferingResult(stage, SkuCode, reason);
     }
 

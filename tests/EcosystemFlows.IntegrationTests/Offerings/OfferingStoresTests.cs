@@ -41,12 +41,12 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     public async Task Record_SameEntryTwice_KeepsOneAuditEntryAndLatestSnapshot()
     {
         var store = new CosmosOfferingStore(_data);
-        var entry = new AuditEntry("off-1-00001", 1, new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc), "alice", "offering.submitted", "submitted");
+        var entry = new AuditEntry("off-1-submitted", 1, new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc), "alice", "offering.submitted", "submitted");
         var snapshot = new OfferingSnapshot("off-1", "contoso", Examples.Terms(), "Validating", true, null);
 
         await store.RecordAsync(snapshot, entry, CancellationToken.None);
         await store.RecordAsync(snapshot with { Stage = "VerifyingPartners" }, entry, CancellationToken.None);
-        await store.RecordAsync(snapshot with { Stage = "CheckingConflicts" }, entry with { EntryId = "off-1-00002", Sequence = 2 }, CancellationToken.None);
+        await store.RecordAsync(snapshot with { Stage = "CheckingConflicts" }, entry with { EntryId = "off-1-verified-contoso", Sequence = 2 }, CancellationToken.None);
 
         var audit = await store.GetAuditAsync("off-1", CancellationToken.None);
         var current = await store.GetAsync("off-1", CancellationToken.None);
@@ -59,8 +59,8 @@ public sealed class OfferingStoresTests(CosmosStandIn cosmos) : IAsyncLifetime
     public async Task Record_OlderTransitionRunAgainAfterNewer_KeepsNewerSnapshot()
     {
         var store = new CosmosOfferingStore(_data);
-        var submitted = new AuditEntry("off-2-00001", 1, new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc), "alice", "offering.submitted", "submitted");
-        var approved = submitted with { EntryId = "off-2-00002", Sequence = 2 };
+        var submitted = new AuditEntry("off-2-submitted", 1, new DateTime(2026, 11, 23, 8, 0, 0, DateTimeKind.Utc), "alice", "offering.submitted", "submitted");
+        var approved = submitted with { EntryId = "off-2-approved", Sequence = 2 };
         var snapshot = new OfferingSnapshot("off-2", "contoso", Examples.Terms(), "AwaitingSignOffs", true, null);
 
         await store.RecordAsync(snapshot, submitted, CancellationToken.None);

@@ -13,6 +13,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Moq;
 
 namespace EcosystemFlows.LocalHost.Tests.Workflows;
 
@@ -124,6 +125,32 @@ public sealed class JointOfferingTests : IAsyncLifetime
 
         Assert.Equal(5, _ports.EventTypes(OfferingId).Count(t => t == "signoff.recorded"));
         Assert.Equal(OfferingStage.Launched, (await StatusAsync()).Stage);
+    }
+
+    [Fact]
+    public async Task Run_AnUncommittedEpisodeRecordedAnotherDecisionAtTheSamePlace_EveryDecisionIsInTheTrailOnce()
+    {
+        // Arrange: the Azure Storage provider sends an episode's activity messages before it checkpoints its history.
+        // An episode that applied legal's decision first, then crashed before its checkpoint, has already recorded
+        // that decision at the round's first decision's place; the episode run again sees contoso's decision first.
+        await StartAsync();
+        await SettleAsync();
+        var place = _ports.Audit[OfferingId].Count + 1;
+        var terms = Examples.Terms();
+        await new RecordTransitionActivity(_ports, _ports).RunAsync(Mock.Of<TaskActivityContext>(), new TransitionInput(
+            OfferingId, "contoso", terms, null, nameof(OfferingStage.AwaitingSignOffs), IsActive: true, SkuCode: null,
+            SignOffRecord.AuditAction, $"{OfferingId}-round-decided-legal", place, DateTime.UtcNow, "ivan", new SignOffRecord("legal", true, "ok").Detail));
+
+        // Act: the committed run applies contoso's decision first, then the others.
+        await RaiseAsync(OfferingId, new SignOffDecision("member-contoso", "alice", true, "ok", terms.TermsHash));
+        await ApproveAllAsync(OfferingId);
+
+        // Assert: the trail keeps contoso's decision (an id by place named it like the earlier legal entry and
+        // dropped it as a repeat) and holds legal's once; so do the events.
+        Assert.Equal(OfferingStage.Launched, (await StatusAsync()).Stage);
+        var decided = _ports.Audit[OfferingId].Where(a => a.Action == SignOffRecord.AuditAction).Select(a => SignOffRecord.Parse(a.Detail)!.GateId).Order(StringComparer.Ordinal);
+        Assert.Equal(["legal", "member-contoso", "member-fabrikam", "member-northwind", "sponsor"], decided);
+        Assert.Equal(5, _ports.EventTypes(OfferingId).Count(t => t == SignOffRecord.AuditAction));
     }
 
     [Fact]
