@@ -44,3 +44,14 @@ public sealed class ServiceRestartsCollection
 {
     public const string Name = "ServiceRestarts";
 }
+
+/// <summary>
+/// Tests that send commands to the app's queue <c>offering-commands</c> run alone: every app process a test starts
+/// listens on that one queue, and an app of a test running in parallel would take the command and dead-letter it
+/// (its task hub has no such offering).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class OfferingCommandsCollection
+{
+    public const string Name = "OfferingCommands";
+}

@@ -15,6 +15,7 @@ namespace EcosystemFlows.IntegrationTests.EndToEnd;
 /// The product as users meet it: the app as a process on Cosmos stand-in, Azurite and the Service Bus emulator; partners
 /// over HTTP, one sign-off over Service Bus, and the events read back from a subscription.
 /// </summary>
+[Collection(OfferingCommandsCollection.Name)]
 public sealed class JointOfferingEndToEndTests
 {
     private static readonly JsonSerializerOptions Json = OfferingsApi.Json;
