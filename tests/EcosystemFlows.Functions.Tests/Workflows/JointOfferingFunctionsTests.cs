@@ -32,10 +32,12 @@ public sealed class JointOfferingFunctionsTests
         // Act
         var result = await JointOfferingFunctions.RunJointOfferingOrchestrator(context.Object);
 
-        // Assert: ended Invalid without verifying partners; submission and rejection are in the audit trail.
+        // Assert: ended Invalid without verifying partners; submission and rejection are in the audit trail, each under
+        // an id naming its cause (an id by place could name another transition after a crash, #17).
         Assert.Equal(OfferingStage.Invalid, result.Stage);
         Assert.Equal("members: needs a lead", result.Reason);
         Assert.Equal(["offering.submitted", "offering.rejected"], recorded.Select(t => t.EventType));
+        Assert.Equal(["off-1-submitted", "off-1-ended"], recorded.Select(t => t.EventId));
         context.Verify(c => c.CallActivityAsync<MemberVerification>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()), Times.Never);
     }
 
