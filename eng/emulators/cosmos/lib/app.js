@@ -1,6 +1,7 @@
 "use strict";
 // Builds the stand-in: account state, journal replay and compaction, HTTP server.
 const http = require("http");
+require("./resource-id"); // before any rid is made or read
 const store = require("./store");
 const { Journal } = require("./journal");
 const { createHandler } = require("./handler");

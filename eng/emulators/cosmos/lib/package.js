@@ -11,6 +11,8 @@ module.exports = {
   routes: load("routes").default,
   readJson: load("json").default,
   parsePartitionKeyHeader: load("utils/get-partition-from-header").parsePartitionKey,
+  // Resource ids (_rid), which the wrapper makes URL-safe (see resource-id.js).
+  ResourceId: load("account/resource-id").default,
   // The query engine the package itself uses; resolved from the package so versions stay in step.
   cosmosQuery: require(require.resolve("@zeit/cosmosdb-query", { paths: [LIB] })).default,
   // Its executor and helpers, for generated code and a helper the wrapper fixed (see compile.js).
