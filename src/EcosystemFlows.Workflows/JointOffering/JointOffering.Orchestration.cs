@@ -228,7 +228,7 @@ public sealed class AmendmentRoundOrchestrator : TaskOrchestrator<AmendmentRound
         {
             PendingTerms = input.Proposed,
             SkuCode = input.SkuCode,
-            Round = context.InstanceId[(context.InstanceId.IndexOf('~', StringComparison.Ordinal) + 1)..],
+            Round = RoundOf(context.InstanceId),
         };
         var round = await SignOffRound.RunAsync(context, journal, input.Gates, input.SponsorUserId, input.SignOffWindow, acceptCancel: false);
         var stage = round.Stage == OfferingStage.AwaitingSignOffs ? OfferingStage.Launched : round.Stage;
@@ -237,6 +237,9 @@ public sealed class AmendmentRoundOrchestrator : TaskOrchestrator<AmendmentRound
 
     /// <summary>The name of an offering's <paramref name="number"/>th amendment round: its instance id after <c>{offeringId}~</c>, and its audit entries' prefix.</summary>
     internal static string RoundName(int number) => string.Create(CultureInfo.InvariantCulture, $"amendment-{number}");
+
+    /// <summary>The round name in an amendment round's instance id (<c>{offeringId}~{RoundName}</c>).</summary>
+    private static string RoundOf(string instanceId) => instanceId[(instanceId.IndexOf('~', StringComparison.Ordinal) + 1)..];
 }
 
 /// <summary>
