@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
+using EcosystemFlows.Tests.Shared;
 
 namespace EcosystemFlows.Bench.Faults;
 
 /// <summary>
-/// The app (<c>dotnet exec EcosystemFlows.LocalHost.dll</c>) as a child process on a fixed port, configured
+/// The app (<c>dotnet exec EcosystemFlows.LocalHost.dll</c>) as a child process on a fixed port (<see cref="StablePort"/>), configured
 /// only through environment variables from an empty working directory; killed with SIGKILL and restarted.
 /// Its output goes to a log file (the last lines are shown when it fails to come up).
 /// </summary>
@@ -24,7 +24,7 @@ internal sealed class AppHost : IAsyncDisposable
         _appDll = appDll;
         _settings = settings;
         _logPath = logPath;
-        BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        BaseAddress = new Uri($"http://127.0.0.1:{StablePort.Pick()}");
         _probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
     }
 
@@ -129,12 +129,5 @@ internal sealed class AppHost : IAsyncDisposable
                 // The process exited and its log closed.
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

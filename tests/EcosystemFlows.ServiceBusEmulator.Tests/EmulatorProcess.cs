@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using EcosystemFlows.Tests.Shared;
 
 namespace EcosystemFlows.ServiceBusEmulator.Tests;
 
@@ -49,7 +50,7 @@ public sealed class EmulatorProcess : IAsyncDisposable
     {
         var root = RepositoryRoot();
         var data = Path.Combine(root, ".local", "test-servicebus", Guid.NewGuid().ToString("N")[..12]);
-        var emulator = new EmulatorProcess(data, FreePort(), config ?? Path.Combine(AppContext.BaseDirectory, "Config.test.json"));
+        var emulator = new EmulatorProcess(data, StablePort.Pick(), config ?? Path.Combine(AppContext.BaseDirectory, "Config.test.json"));
         await emulator.RestartAsync();
         return emulator;
     }
@@ -131,13 +132,6 @@ public sealed class EmulatorProcess : IAsyncDisposable
         {
             output.AppendLine(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string RepositoryRoot()

@@ -1,32 +1,36 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace EcosystemFlows.IntegrationTests.EndToEnd;
 
 /// <summary>
 /// The app run as a real process (<c>dotnet exec EcosystemFlows.LocalHost.dll</c>), configured only through
-/// environment variables, from an empty working directory so no developer local.settings.json leaks in.
+/// environment variables, from an empty working directory so no developer local.settings.json leaks in. It listens on
+/// a port the kernel gives it (port 0) and reports it in its "Now listening on" line: a port picked here and handed
+/// over would be free only until some process's outgoing connection took it as its ephemeral port.
 /// </summary>
 internal sealed class AppProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly DirectoryInfo _workDir;
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private AppProcess(Process process, DirectoryInfo workDir, Uri baseAddress)
+    private AppProcess(Process process, DirectoryInfo workDir)
     {
         _process = process;
         _workDir = workDir;
-        BaseAddress = baseAddress;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
 
-    public Uri BaseAddress { get; }
+    /// <summary>The address the app listens on; known once <see cref="WaitUntilLiveAsync"/> returned.</summary>
+    public Uri BaseAddress => _listening.Task.IsCompletedSuccessfully
+        ? _listening.Task.Result
+        : throw new InvalidOperationException("the app has not reported its address yet: await WaitUntilLiveAsync first");
 
     public string Output
     {
@@ -65,8 +69,6 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public static AppProcess Start(IReadOnlyDictionary<string, string> settings)
     {
-        var port = FreePort();
-        var baseAddress = new Uri($"http://127.0.0.1:{port}");
         var workDir = Directory.CreateTempSubdirectory("ecoflows-app-");
         var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "EcosystemFlows.LocalHost.dll")])
         {
@@ -79,9 +81,10 @@ internal sealed class AppProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        start.Environment["ASPNETCORE_URLS"] = baseAddress.ToString();
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        return new AppProcess(process, workDir, baseAddress);
+        return new AppProcess(process, workDir);
     }
 
     /// <summary>Waits until the process exits (a boot failure) and returns its exit code.</summary>
@@ -102,11 +105,22 @@ internal sealed class AppProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Polls <c>/healthz</c> until the app serves requests.</summary>
+    /// <summary>Waits for the app's address, then polls <c>/healthz</c> until the app serves requests.</summary>
     public async Task<HttpClient> WaitUntilLiveAsync(TimeSpan timeout)
     {
-        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         var deadline = DateTime.UtcNow + timeout;
+        using (var stop = new CancellationTokenSource(timeout))
+        {
+            await Task.WhenAny(_listening.Task, _process.WaitForExitAsync(stop.Token));
+            await stop.CancelAsync();
+        }
+
+        if (!_listening.Task.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException($"the app did not report the address it listens on within {timeout}:\n{Output}");
+        }
+
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
@@ -146,13 +160,6 @@ internal sealed class AppProcess : IAsyncDisposable
         _workDir.Delete(recursive: true);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private void Append(string? line)
     {
         if (line is null)
@@ -163,6 +170,13 @@ internal sealed class AppProcess : IAsyncDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+        }
+
+        const string Listening = "Now listening on: ";
+        var at = line.IndexOf(Listening, StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            _listening.TrySetResult(new Uri(line[(at + Listening.Length)..].Trim()));
         }
     }
 }
