@@ -4,9 +4,10 @@ using System.Net.Sockets;
 namespace EcosystemFlows.Tests.Shared;
 
 /// <summary>
-/// A loopback port for a process that is killed and started again on the same port. It lies below Linux's ephemeral
-/// range (32768–60999): a port from that range could, between the kill and the restart, become the local port of
-/// some process's outgoing connection, and the restart would fail with "address already in use".
+/// A loopback port for a server that binds it later, or again after it was killed. It lies below Linux's ephemeral
+/// range (32768–60999): a port from that range could meanwhile become the local port of some process's outgoing
+/// connection, and the server would fail with "address already in use" or share the port with that connection's
+/// socket on the other loopback address (IPv4/IPv6) of "localhost".
 /// </summary>
 internal static class StablePort
 {

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Net;
-using System.Net.Sockets;
 using EcosystemFlows.Azure.ServiceBus.Events;
 using EcosystemFlows.Domain.Offerings;
 using EcosystemFlows.Domain.Partners;
 using EcosystemFlows.Domain.Ports;
 using EcosystemFlows.Domain.Tests;
+using EcosystemFlows.Tests.Shared;
 using EcosystemFlows.Workflows;
 using EcosystemFlows.Workflows.JointOffering;
+using Grpc.Core;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
@@ -407,8 +407,9 @@ public sealed class JointOfferingTests : IAsyncLifetime
         return await DurableTaskTestHost.StartAsync(r => r.AddJointOffering(), new DurableTaskTestHostOptions
         {
             // Left unset, the host takes a random port in 30000-40000 without checking it: inside Linux's ephemeral
-            // range, where another process's outgoing connection may hold it (a CI run failed on exactly that).
-            Port = FreeLoopbackPort(),
+            // range, where another process's outgoing connection may hold it (a CI run failed on exactly that). A port
+            // the system gives to a listener on port 0 comes from that range too.
+            Port = StablePort.Pick(),
             ConfigureServices = services =>
             {
                 services.AddSingleton<DataConverter>(WorkflowJson.Converter);
@@ -421,14 +422,6 @@ public sealed class JointOfferingTests : IAsyncLifetime
                 services.AddSingleton<IEventPublisher>(ports);
             },
         });
-    }
-
-    /// <summary>A loopback port no socket holds now: the one the system gives a listener on port 0.</summary>
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
     }
 
     /// <summary>Starts the offering and waits until its round asks for sign-offs (or it has ended).</summary>
@@ -485,7 +478,18 @@ public sealed class JointOfferingTests : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (DateTime.UtcNow - quietSince < Quiet)
         {
-            var instance = await _host.Client.GetInstanceAsync(OfferingId, true, timeout.Token);
+            OrchestrationMetadata? instance;
+            try
+            {
+                instance = await _host.Client.GetInstanceAsync(OfferingId, true, timeout.Token);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                // Dropped by the test host's transport (see WaitForAsync): polled again.
+                await Task.Delay(25, timeout.Token);
+                continue;
+            }
+
             var now = $"{_ports.EventTypes(OfferingId).Count}|{instance?.RuntimeStatus}|{instance?.SerializedCustomStatus}";
             if (now != last)
             {
@@ -497,11 +501,28 @@ public sealed class JointOfferingTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds. A poll the test host's gRPC transport drops (Unavailable: a CI
+    /// run under load had one connection reset by the in-process server mid-test) is polled again; the workflow under
+    /// test does not use that transport, and the condition must still hold within the timeout.
+    /// </summary>
     private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
-        while (!await condition())
+        while (true)
         {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && !cts.IsCancellationRequested)
+            {
+                // Polled again below.
+            }
+
             await Task.Delay(25, cts.Token);
         }
     }
