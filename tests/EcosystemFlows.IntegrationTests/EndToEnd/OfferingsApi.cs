@@ -51,7 +51,9 @@ internal static class OfferingsApi
     /// </summary>
     public static async Task<OfferingView> WaitForStageAsync(HttpClient client, string id, AppProcess app, params OfferingStage[] stages)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        // Generous: under CI's load one offering took 90 s to record four sign-offs (Azurite slow, activity messages
+        // redelivered after the crash test's 5 s visibility timeout); a healthy run returns within seconds.
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         OfferingView? view = null;
         while (DateTime.UtcNow < deadline)
         {
