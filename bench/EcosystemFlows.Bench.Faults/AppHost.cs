@@ -5,8 +5,9 @@ using EcosystemFlows.Tests.Shared;
 namespace EcosystemFlows.Bench.Faults;
 
 /// <summary>
-/// The app (<c>dotnet exec EcosystemFlows.LocalHost.dll</c>) as a child process on a fixed port (<see cref="StablePort"/>), configured
-/// only through environment variables from an empty working directory; killed with SIGKILL and restarted.
+/// The app (<c>dotnet exec EcosystemFlows.LocalHost.dll</c>) as a child process on a fixed port
+/// (<see cref="StablePort"/>), configured only through environment variables from an empty working directory; killed
+/// with SIGKILL and restarted.
 /// Its output goes to a log file (the last lines are shown when it fails to come up).
 /// </summary>
 internal sealed class AppHost : IAsyncDisposable
