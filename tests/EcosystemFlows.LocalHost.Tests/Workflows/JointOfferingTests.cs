@@ -475,30 +475,20 @@ public sealed class JointOfferingTests : IAsyncLifetime
     {
         var last = "";
         var quietSince = DateTime.UtcNow;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (DateTime.UtcNow - quietSince < Quiet)
-        {
-            OrchestrationMetadata? instance;
-            try
+        await WaitForAsync(
+            async () =>
             {
-                instance = await _host.Client.GetInstanceAsync(OfferingId, true, timeout.Token);
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
-            {
-                // Dropped by the test host's transport (see WaitForAsync): polled again.
-                await Task.Delay(25, timeout.Token);
-                continue;
-            }
+                var instance = await _host.Client.GetInstanceAsync(OfferingId, true);
+                var now = $"{_ports.EventTypes(OfferingId).Count}|{instance?.RuntimeStatus}|{instance?.SerializedCustomStatus}";
+                if (now != last)
+                {
+                    last = now;
+                    quietSince = DateTime.UtcNow;
+                }
 
-            var now = $"{_ports.EventTypes(OfferingId).Count}|{instance?.RuntimeStatus}|{instance?.SerializedCustomStatus}";
-            if (now != last)
-            {
-                last = now;
-                quietSince = DateTime.UtcNow;
-            }
-
-            await Task.Delay(25, timeout.Token);
-        }
+                return DateTime.UtcNow - quietSince >= Quiet;
+            },
+            TimeSpan.FromSeconds(30));
     }
 
     /// <summary>
